@@ -1,0 +1,47 @@
+//! 等本等息 (flat): equal principal parts and the same interest every period, charged
+//! on the original principal: P × annual × months / 12. A broken first period charges
+//! P × annual × actual days / 360.
+
+use rust_decimal::Decimal;
+
+use super::{Context, Installment, ScheduleError};
+use crate::rounding::ceil_to_multiple;
+
+pub(crate) fn build(ctx: &Context) -> Result<Vec<Installment>, ScheduleError> {
+    let term = ctx.terms.term;
+    let grace = ctx.terms.grace_principal;
+    let principal_minor = ctx.principal_minor();
+    let Some(first) = ctx.periods.first() else {
+        return Ok(Vec::new());
+    };
+    let flat_interest = ctx.interest(principal_minor, first.nominal);
+    let mut part =
+        ctx.round_minor(Decimal::from(principal_minor) / Decimal::from(ctx.amortising_periods()));
+    if let Some(multiple) = ctx.terms.installment_multiple {
+        let installment = ceil_to_multiple(part + flat_interest, multiple.amount_minor())
+            .ok_or_else(|| ScheduleError::new("installment_multiple", "is too large"))?;
+        part = installment - flat_interest;
+    }
+    let mut balance = principal_minor;
+    let mut parts = Vec::with_capacity(ctx.periods.len());
+    for (period, k) in ctx.periods.iter().zip(1..=term) {
+        let interest = if period.broken {
+            ctx.interest(principal_minor, period.accrual)
+        } else {
+            flat_interest
+        };
+        let principal = if k <= grace {
+            0
+        } else if k == term {
+            balance
+        } else {
+            part.min(balance)
+        };
+        balance -= principal;
+        if balance == 0 && k < term && ctx.terms.installment_multiple.is_some() {
+            return Err(ctx.repaid_early(k, part + flat_interest));
+        }
+        parts.push((principal, interest));
+    }
+    Ok(ctx.installments(parts))
+}
