@@ -272,22 +272,21 @@ impl Money {
 }
 
 impl fmt::Display for Money {
-    /// `1234.50`: the amount with exactly the currency's decimals, no code, no separators.
+    /// `1234.50`: the amount with exactly the currency's decimals, no code, no
+    /// separators. Width and alignment flags pad it like a string (`{:>12}`).
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let digits = self.currency.minor_digits();
         let per_major = self.currency.minor_per_major().unsigned_abs();
         let sign = if self.amount_minor < 0 { "-" } else { "" };
         let magnitude = self.amount_minor.unsigned_abs();
         let whole = magnitude / per_major;
-        if digits == 0 {
-            return write!(f, "{sign}{whole}");
-        }
-        let fraction = magnitude % per_major;
-        write!(
-            f,
-            "{sign}{whole}.{fraction:0width$}",
-            width = digits as usize
-        )
+        let text = if digits == 0 {
+            format!("{sign}{whole}")
+        } else {
+            let fraction = magnitude % per_major;
+            format!("{sign}{whole}.{fraction:0width$}", width = digits as usize)
+        };
+        f.pad(&text)
     }
 }
 
@@ -380,6 +379,12 @@ mod tests {
             x.mul_decimal(half, Rounding::HalfEven).unwrap().to_string(),
             "0.12"
         );
+    }
+
+    #[test]
+    fn pads_like_a_string() {
+        assert_eq!(format!("{:>10}|", cny("-1.5").unwrap()), "     -1.50|");
+        assert_eq!(format!("{:<8}|", cny("3").unwrap()), "3.00    |");
     }
 
     #[test]
