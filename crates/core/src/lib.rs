@@ -7,13 +7,13 @@
 //!
 //! ```
 //! use loanbook_core::money::{Currency, Money};
+//! use loanbook_core::rate::AnnualRate;
 //! use loanbook_core::schedule::{generate, RepaymentMethod, ScheduleTerms};
 //! use chrono::NaiveDate;
-//! use rust_decimal::Decimal;
 //!
 //! let principal = Money::parse("100000", Currency::CNY).unwrap();
 //! let start = NaiveDate::from_ymd_opt(2026, 1, 31).unwrap();
-//! let rate = "0.0435".parse::<Decimal>().unwrap();
+//! let rate = AnnualRate::parse("0.0435").unwrap();
 //! let terms = ScheduleTerms::new(principal, rate, 12, RepaymentMethod::Annuity, start);
 //! let schedule = generate(&terms).unwrap();
 //! // P·r / (1 − (1+r)^−12) with r = 0.0435 / 12 = 8530.99

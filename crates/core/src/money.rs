@@ -230,12 +230,6 @@ impl Money {
         Money::checked_in_range(difference, self.currency)
     }
 
-    /// `−self`.
-    pub fn neg(self) -> Money {
-        // In range by construction, so negation cannot overflow.
-        Money::from_minor(-self.amount_minor, self.currency)
-    }
-
     /// The amount in major units (yuan) as an exact decimal: 123450 fen → 1234.50.
     pub fn to_decimal(&self) -> Decimal {
         Decimal::new(self.amount_minor, self.currency.minor_digits())
@@ -287,6 +281,15 @@ impl fmt::Display for Money {
             format!("{sign}{whole}.{fraction:0width$}", width = digits as usize)
         };
         f.pad(&text)
+    }
+}
+
+impl std::ops::Neg for Money {
+    type Output = Money;
+
+    /// `−self`; amounts are within ±[`MAX_AMOUNT_MINOR`], so negation cannot overflow.
+    fn neg(self) -> Money {
+        Money::from_minor(-self.amount_minor, self.currency)
     }
 }
 
