@@ -51,33 +51,16 @@ pub(crate) fn build(ctx: &Context) -> Result<Vec<Installment>, ScheduleError> {
     Ok(ctx.installments(amortise(ctx, floor).0))
 }
 
-/// (principal, interest) per period for a constant `payment`, and the number of the
-/// installment that repaid the loan if that was before the last.
+/// Principal = `payment` less the period's interest; a broken first period sizes its
+/// principal on the regular interest so later installments stay equal.
 fn amortise(ctx: &Context, payment: i64) -> (Vec<(i64, i64)>, Option<u32>) {
-    let term = ctx.terms.term;
-    let grace = ctx.terms.grace_principal;
-    let mut balance = ctx.principal_minor();
-    let mut repaid_at = None;
-    let mut parts = Vec::with_capacity(ctx.periods.len());
-    for (period, k) in ctx.periods.iter().zip(1..=term) {
+    ctx.amortise(|period, balance| {
         let interest = ctx.interest(balance, period.accrual);
-        let principal = if k <= grace {
-            0
-        } else if k == term {
-            balance
+        let sized_on = if period.broken {
+            ctx.interest(balance, period.nominal)
         } else {
-            let sized_on = if period.broken {
-                ctx.interest(balance, period.nominal)
-            } else {
-                interest
-            };
-            (payment - sized_on).clamp(0, balance)
+            interest
         };
-        balance -= principal;
-        if balance == 0 && k < term && repaid_at.is_none() {
-            repaid_at = Some(k);
-        }
-        parts.push((principal, interest));
-    }
-    (parts, repaid_at)
+        (payment - sized_on, interest)
+    })
 }

@@ -5,9 +5,7 @@ use super::{Context, Installment};
 
 pub(crate) fn build(ctx: &Context) -> Vec<Installment> {
     let principal = ctx.principal_minor();
-    let parts = ctx
-        .periods
-        .iter()
-        .map(|period| (principal, ctx.interest(principal, period.accrual)));
+    // One period: as the last installment it repays the whole principal.
+    let (parts, _) = ctx.amortise(|period, _| (0, ctx.interest(principal, period.accrual)));
     ctx.installments(parts)
 }

@@ -8,8 +8,6 @@ use super::{Context, Installment, ScheduleError};
 use crate::rounding::ceil_to_multiple;
 
 pub(crate) fn build(ctx: &Context) -> Result<Vec<Installment>, ScheduleError> {
-    let term = ctx.terms.term;
-    let grace = ctx.terms.grace_principal;
     let principal_minor = ctx.principal_minor();
     let Some(first) = ctx.periods.first() else {
         return Ok(Vec::new());
@@ -22,26 +20,16 @@ pub(crate) fn build(ctx: &Context) -> Result<Vec<Installment>, ScheduleError> {
             .ok_or_else(|| ScheduleError::new("installment_multiple", "is too large"))?;
         part = installment - flat_interest;
     }
-    let mut balance = principal_minor;
-    let mut parts = Vec::with_capacity(ctx.periods.len());
-    for (period, k) in ctx.periods.iter().zip(1..=term) {
+    let (parts, repaid_at) = ctx.amortise(|period, _| {
         let interest = if period.broken {
             ctx.interest(principal_minor, period.accrual)
         } else {
             flat_interest
         };
-        let principal = if k <= grace {
-            0
-        } else if k == term {
-            balance
-        } else {
-            part.min(balance)
-        };
-        balance -= principal;
-        if balance == 0 && k < term && ctx.terms.installment_multiple.is_some() {
-            return Err(ctx.repaid_early(k, part + flat_interest));
-        }
-        parts.push((principal, interest));
+        (part, interest)
+    });
+    if let (Some(number), Some(_)) = (repaid_at, ctx.terms.installment_multiple) {
+        return Err(ctx.repaid_early(number, part + flat_interest));
     }
     Ok(ctx.installments(parts))
 }

@@ -5,10 +5,6 @@ use super::{Context, Installment};
 
 pub(crate) fn build(ctx: &Context) -> Vec<Installment> {
     let principal = ctx.principal_minor();
-    let last = ctx.periods.len();
-    let parts = ctx.periods.iter().enumerate().map(|(index, period)| {
-        let repaid = if index + 1 == last { principal } else { 0 };
-        (repaid, ctx.interest(principal, period.accrual))
-    });
+    let (parts, _) = ctx.amortise(|period, _| (0, ctx.interest(principal, period.accrual)));
     ctx.installments(parts)
 }

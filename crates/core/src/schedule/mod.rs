@@ -157,6 +157,39 @@ impl Context<'_> {
         )
     }
 
+    /// Walks the periods: `step(period, balance)` gives the principal the method
+    /// schedules and the interest; principal grace, the last installment clearing the
+    /// balance and the bounds 0 ≤ principal ≤ balance are applied here for every method.
+    /// Also returns the number of the installment that repaid the loan, if that was
+    /// before the last.
+    fn amortise(
+        &self,
+        mut step: impl FnMut(&Period, i64) -> (i64, i64),
+    ) -> (Vec<(i64, i64)>, Option<u32>) {
+        let grace = self.terms.grace_principal;
+        let last = self.periods.len();
+        let mut balance = self.principal_minor();
+        let mut repaid_at = None;
+        let mut parts = Vec::with_capacity(last);
+        for (index, period) in self.periods.iter().enumerate() {
+            let number = index as u32 + 1;
+            let (scheduled, interest) = step(period, balance);
+            let principal = if index + 1 == last {
+                balance
+            } else if number <= grace {
+                0
+            } else {
+                scheduled.clamp(0, balance)
+            };
+            balance -= principal;
+            if balance == 0 && index + 1 < last && repaid_at.is_none() {
+                repaid_at = Some(number);
+            }
+            parts.push((principal, interest));
+        }
+        (parts, repaid_at)
+    }
+
     /// Installments from per-period (principal, interest) pairs in minor units.
     fn installments(&self, parts: impl IntoIterator<Item = (i64, i64)>) -> Vec<Installment> {
         let currency = self.terms.principal.currency();
