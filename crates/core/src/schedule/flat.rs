@@ -2,8 +2,6 @@
 //! on the original principal: P × annual × months / 12. A broken first period charges
 //! P × annual × actual days / 360.
 
-use rust_decimal::Decimal;
-
 use super::{Context, Installment, ScheduleError};
 use crate::rounding::ceil_to_multiple;
 
@@ -13,8 +11,7 @@ pub(crate) fn build(ctx: &Context) -> Result<Vec<Installment>, ScheduleError> {
         return Ok(Vec::new());
     };
     let flat_interest = ctx.interest(principal_minor, first.nominal);
-    let mut part =
-        ctx.round_minor(Decimal::from(principal_minor) / Decimal::from(ctx.amortising_periods()));
+    let mut part = ctx.equal_principal_part();
     if let Some(multiple) = ctx.terms.installment_multiple {
         let installment = ceil_to_multiple(part + flat_interest, multiple.amount_minor())
             .ok_or_else(|| ScheduleError::new("installment_multiple", "is too large"))?;

@@ -139,6 +139,20 @@ impl Context<'_> {
         self.terms.principal.amount_minor()
     }
 
+    /// The equal principal part P / m, rounded by the terms' mode — or rounded down when
+    /// rounding up would repay the loan before its last installment (tiny principals
+    /// over long terms), so that the last installment always takes a remainder.
+    fn equal_principal_part(&self) -> i64 {
+        let principal = self.principal_minor();
+        let periods = i64::from(self.amortising_periods());
+        let rounded = self.round_minor(Decimal::from(principal) / Decimal::from(periods));
+        if rounded * (periods - 1) < principal {
+            rounded
+        } else {
+            principal / periods
+        }
+    }
+
     /// Principal periods after the grace periods.
     fn amortising_periods(&self) -> u32 {
         self.terms.term - self.terms.grace_principal

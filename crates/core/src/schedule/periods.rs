@@ -25,15 +25,20 @@ pub(crate) struct Period {
     pub broken: bool,
 }
 
-/// The regular period's fraction of a year: months / 12 for month-based frequencies,
-/// days / (360 or 365) for week-based ones.
+/// The regular period's fraction of a year: months / 12 for month-based frequencies;
+/// for week-based ones 1 / 52 or 1 / 26 under 30/360 (every regular period is exactly
+/// one period's share of the year) and 7 or 14 days / (360 or 365) under ACT.
 pub(crate) fn nominal_fraction(frequency: Frequency, day_count: DayCount) -> Fraction {
-    match (frequency.months(), frequency.days()) {
-        (Some(months), _) => Fraction {
+    match (frequency.months(), frequency.days(), day_count) {
+        (Some(months), _, _) => Fraction {
             numerator: i64::from(months),
             denominator: 12,
         },
-        (None, days) => Fraction {
+        (None, _, DayCount::Thirty360) => Fraction {
+            numerator: 1,
+            denominator: i64::from(frequency.periods_per_year()),
+        },
+        (None, days, day_count) => Fraction {
             numerator: i64::from(days.unwrap_or(7)),
             denominator: i64::from(day_count.year_days()),
         },

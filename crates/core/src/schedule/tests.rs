@@ -323,17 +323,82 @@ fn weekly_and_quarterly_frequencies() {
     assert_eq!(s.installments()[0].due_date, ymd(2026, 4, 30));
     assert_eq!(row(&s, 1).1, "2000.00");
     assert_eq!(apr6(&s), "0.080000");
-    // Weekly: 100000 × 0.08 × 7 / 360 = 155.555… → 155.56
+    // Weekly under 30/360, a regular period is 1/52 of a year: 100000 × 0.08 / 52 = 153.846… → 153.85
     t.frequency = Frequency::Weekly;
     let s = generate(&t).unwrap();
     assert_eq!(s.installments()[0].due_date, ymd(2026, 2, 7));
     assert_eq!(s.installments()[3].due_date, ymd(2026, 2, 28));
-    assert_eq!(row(&s, 1).1, "155.56");
+    assert_eq!(row(&s, 1).1, "153.85");
+    // rounding 153.846 up to 153.85 each week costs 0.0002% a year
+    assert_eq!(apr6(&s), "0.080002");
     // Biweekly under ACT/365F: 100000 × 0.08 × 14 / 365 = 306.849… → 306.85
     t.frequency = Frequency::Biweekly;
     t.day_count = DayCount::Act365F;
     let s = generate(&t).unwrap();
     assert_eq!(row(&s, 1).1, "306.85");
+}
+
+#[test]
+fn act_annuity_is_sized_on_the_actual_periods() {
+    // 1,000,000 at 12% over 30 years, ACT/360: the installment is sized so that the
+    // actual-day interest of every period is covered and the loan amortises evenly.
+    let mut t = terms("1000000", "0.12", 360, RepaymentMethod::Annuity);
+    t.day_count = DayCount::Act360;
+    let s = generate(&t).unwrap();
+    let level = s.installments()[0].total;
+    // Dearer than the 30/360 installment of 10286.13: a year of actual days / 360 is
+    // 365.25 / 360 of the nominal rate.
+    assert!(
+        level.amount_minor() > cny("10286.13").amount_minor(),
+        "{level:?}"
+    );
+    assert!(s.installments()[..359].iter().all(|i| i.total == level));
+    let last = s.installments()[359].total.amount_minor();
+    // the last differs from the others only by the fen rounding that accumulated
+    assert!(
+        (last - level.amount_minor()).abs() < 50_000,
+        "last {last} level {level:?}"
+    );
+    // Feb 2026 (28 days) repays more principal than Mar 2026 (31 days)
+    assert!(
+        s.installments()[0].principal.amount_minor() > s.installments()[1].principal.amount_minor()
+    );
+}
+
+#[test]
+fn tiny_equal_principal_never_repays_early() {
+    // 502.50 over 480 months: 502.50 / 480 = 1.046875 → 1.05 would repay by
+    // installment 479 (479 × 1.05 = 502.95), so the part is rounded down to 1.04 and
+    // the last takes 502.50 − 479 × 1.04 = 4.34.
+    let s = generate(&terms(
+        "502.50",
+        "0.05",
+        480,
+        RepaymentMethod::EqualPrincipal,
+    ))
+    .unwrap();
+    assert_eq!(s.installments()[0].principal, cny("1.04"));
+    assert_eq!(s.installments()[478].principal, cny("1.04"));
+    assert_eq!(s.installments()[479].principal, cny("4.34"));
+}
+
+#[test]
+fn long_high_rate_annuity_keeps_equal_installments() {
+    // 76.44% quarterly over 159 quarters: the first principal parts are a tenth of a
+    // fen, so rounding the installment up would repay the loan at installment 158.
+    // The installment is lowered until it does not.
+    let mut t = ScheduleTerms::new(
+        Money::from_minor(6_235_747_701_903, Currency::CNY),
+        rate("0.7644"),
+        159,
+        RepaymentMethod::Annuity,
+        ymd(2026, 1, 31),
+    );
+    t.frequency = Frequency::Quarterly;
+    let s = generate(&t).unwrap();
+    let first = s.installments()[0].total;
+    assert!(s.installments()[..158].iter().all(|i| i.total == first));
+    assert!(s.installments()[158].principal.is_positive());
 }
 
 #[test]
@@ -613,8 +678,31 @@ proptest! {
     }
 
     #[test]
-    fn apr_equals_the_nominal_rate_without_a_broken_period(
+    fn act_annuity_installments_are_equal_but_the_last(
         principal_minor in 1_000_000i64..=MAX_PRINCIPAL_MINOR,
+        rate_bp in 1i64..1_200,
+        term in 2u32..=360,
+        act_365 in any::<bool>(),
+        start_offset in 0u64..3_650,
+    ) {
+        // Up to 12% over 30 years no month's actual-day interest exceeds the installment.
+        let mut t = ScheduleTerms::new(
+            Money::from_minor(principal_minor, Currency::CNY),
+            AnnualRate::new(Decimal::new(rate_bp, 4)).unwrap(),
+            term,
+            RepaymentMethod::Annuity,
+            ymd(2020, 1, 1) + chrono::Days::new(start_offset),
+        );
+        t.day_count = if act_365 { DayCount::Act365F } else { DayCount::Act360 };
+        let s = generate(&t).unwrap();
+        let first = s.installments()[0].total;
+        prop_assert!(s.installments()[..term as usize - 1].iter().all(|i| i.total == first));
+    }
+
+    #[test]
+    fn apr_equals_the_nominal_rate_without_a_broken_period(
+        principal_digits in 4u32..=13,
+        principal_scale in 1i64..10,
         rate_bp in 0i64..3_600,
         term in 1u32..=360,
         method in prop::sample::select(vec![
@@ -623,6 +711,8 @@ proptest! {
             RepaymentMethod::InterestOnly,
         ]),
     ) {
+        // principal from 100.00 to 100,000,000,000.00 on a log scale
+        let principal_minor = (principal_scale * 10i64.pow(principal_digits)).min(MAX_PRINCIPAL_MINOR);
         let annual = Decimal::new(rate_bp, 4);
         let t = ScheduleTerms::new(
             Money::from_minor(principal_minor, Currency::CNY),
@@ -633,8 +723,13 @@ proptest! {
         );
         let s = generate(&t).unwrap();
         let apr = s.apr(Money::zero(Currency::CNY)).unwrap();
-        // Rounding each amount to the fen moves the APR by less than 0.0001%.
-        let tolerance = Decimal::new(1, 6);
-        prop_assert!((apr - annual).abs() < tolerance, "apr {} nominal {}", apr, annual);
+        // Only the fen rounding of each interest separates them: at most one fen per
+        // period on the principal, annualised (12 / principal in fen).
+        let tolerance = Decimal::from(12) / Decimal::from(principal_minor);
+        prop_assert!((apr - annual).abs() <= tolerance, "apr {} nominal {}", apr, annual);
+        // From 1,000,000.00 on, the six-decimal APR is the nominal rate exactly.
+        if principal_minor >= 100_000_000 {
+            prop_assert_eq!(format!("{:.6}", apr.round_dp(6)), format!("{:.6}", annual));
+        }
     }
 }
