@@ -98,10 +98,11 @@ async fn postgres(admin_url: &str) -> TestDb {
 
 /// The admin URL of a PostgreSQL server for tests, starting one if needed.
 async fn postgres_admin_url() -> Option<String> {
-    if let Ok(url) = std::env::var("LOANBOOK_TEST_PG_URL") {
-        if !url.is_empty() {
-            return Some(url);
-        }
+    if let Some(url) = std::env::var("LOANBOOK_TEST_PG_URL")
+        .ok()
+        .filter(|u| !u.is_empty())
+    {
+        return Some(url);
     }
     static SERVER: OnceCell<Option<String>> = OnceCell::const_new();
     SERVER
