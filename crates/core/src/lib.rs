@@ -24,8 +24,10 @@
 
 pub mod apr;
 pub mod date;
+pub mod ledger;
 pub mod legal_cap;
 pub mod money;
+pub mod product;
 pub mod rate;
 pub mod rounding;
 pub mod schedule;

@@ -70,6 +70,13 @@ impl fmt::Debug for Currency {
     }
 }
 
+impl Serialize for Currency {
+    /// The ISO code: `"CNY"`.
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.code())
+    }
+}
+
 impl fmt::Display for Currency {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.code())

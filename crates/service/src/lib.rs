@@ -1,5 +1,118 @@
-//! Use cases, one module per capability. Owns database transactions, authorization
-//! and audit entries; calls `loanbook-core` and `loanbook-risk` for every rule.
-//!
-//! Filled from the system-of-record issue on.
+//! Use cases, one module per capability. Each public function is one database
+//! transaction: it checks the actor's permission, validates the input into domain
+//! types, applies the rules of `loanbook-core` / `loanbook-risk`, writes the rows and
+//! an audit record together, and commits.
 #![deny(missing_docs)]
+
+pub mod admin;
+pub mod auth;
+pub mod customers;
+mod error;
+pub mod ledger;
+pub mod products;
+
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, NaiveDate, Utc};
+use loanbook_store::crypto::Keys;
+use loanbook_store::{Db, Tx, audit, business_date};
+
+pub use auth::{Actor, Permission, Role};
+pub use error::{ServiceError, Violation};
+
+/// The running application: the database, the keys for personal data and the data
+/// directory (documents).
+#[derive(Clone, Debug)]
+pub struct App {
+    db: Db,
+    keys: Keys,
+    data_dir: PathBuf,
+}
+
+impl App {
+    /// An application on `db` with `keys`, keeping files under `data_dir`.
+    pub fn new(db: Db, keys: Keys, data_dir: impl Into<PathBuf>) -> App {
+        App {
+            db,
+            keys,
+            data_dir: data_dir.into(),
+        }
+    }
+
+    /// The database.
+    pub fn db(&self) -> &Db {
+        &self.db
+    }
+
+    /// The data directory.
+    pub fn data_dir(&self) -> &Path {
+        &self.data_dir
+    }
+
+    pub(crate) fn keys(&self) -> &Keys {
+        &self.keys
+    }
+
+    /// The business date (会计日期).
+    ///
+    /// # Errors
+    /// [`ServiceError::NotInitialised`] before `init`; a database error.
+    pub async fn business_date(&self) -> Result<NaiveDate, ServiceError> {
+        business_date::get(self.db.pool())
+            .await?
+            .ok_or(ServiceError::NotInitialised)
+    }
+
+    /// The wall-clock time for timestamps (audit, sessions) — never for business logic.
+    pub(crate) fn now(&self) -> DateTime<Utc> {
+        Utc::now()
+    }
+}
+
+/// Appends an audit record for `actor` inside `tx`.
+pub(crate) async fn record(
+    tx: &mut Tx<'_>,
+    actor: &Actor,
+    action: &str,
+    entity: &str,
+    entity_id: &str,
+    before: Option<serde_json::Value>,
+    after: Option<serde_json::Value>,
+) -> Result<(), ServiceError> {
+    audit::append(
+        tx,
+        &audit::NewAuditRecord {
+            actor: &actor.username,
+            action,
+            entity,
+            entity_id,
+            before,
+            after,
+            request_id: actor.request_id.as_deref(),
+        },
+        Utc::now(),
+    )
+    .await?;
+    Ok(())
+}
+
+#[cfg(test)]
+pub(crate) mod test_support {
+    use super::*;
+    use loanbook_store::testing::{self, TestDb};
+
+    /// An initialised application on every test database, with the admin actor.
+    pub async fn apps() -> Vec<(App, Actor, TestDb)> {
+        let mut out = Vec::new();
+        for t in testing::databases().await {
+            let app = App::new(t.db.clone(), Keys::from_master(&[42u8; 32]), t.dir.path());
+            let date = NaiveDate::from_ymd_opt(2026, 11, 23).expect("a date");
+            admin::initialise(&app, date, "admin", "Admin-Passw0rd!")
+                .await
+                .expect("init");
+            let actor = Actor::system();
+            out.push((app, actor, t));
+        }
+        out
+    }
+}

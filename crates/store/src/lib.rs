@@ -9,12 +9,19 @@
 #![deny(missing_docs)]
 
 pub mod audit;
+pub mod business_date;
 pub mod crypto;
+pub mod customers;
 mod db;
 mod error;
+pub mod ledger;
 pub mod migrations;
+pub mod products;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
+pub mod users;
 
 pub use db::{Backend, Db, Tx};
 pub use error::StoreError;
+/// The database driver's error, for callers that commit transactions.
+pub use sqlx::Error as DbError;

@@ -231,3 +231,52 @@ fn start_private_server() -> Option<String> {
     eprintln!("the throw-away PostgreSQL did not start on port {port}");
     None
 }
+
+/// Runs raw SQL in a transaction — for tests that tamper with rows behind loanbook's back.
+///
+/// # Panics
+/// When the statement fails.
+pub async fn execute(tx: &mut crate::Tx<'_>, sql: &str) {
+    sqlx::query(sql)
+        .execute(&mut **tx)
+        .await
+        .expect("test SQL runs");
+}
+
+/// Every text and byte value of `tables`, concatenated — for tests proving that a
+/// secret is not stored in clear.
+///
+/// # Panics
+/// When a table cannot be read.
+pub async fn dump_text(db: &Db, tables: &[&str]) -> String {
+    use sqlx::{Column, Row, TypeInfo, ValueRef};
+    let mut out = String::new();
+    for table in tables {
+        let rows = sqlx::query(&format!("SELECT * FROM {table}"))
+            .fetch_all(db.pool())
+            .await
+            .expect("table readable");
+        for row in &rows {
+            for (i, column) in row.columns().iter().enumerate() {
+                let raw = row.try_get_raw(i).expect("a value");
+                if raw.is_null() {
+                    continue;
+                }
+                let kind = column.type_info().name().to_ascii_uppercase();
+                if let Ok(text) = row.try_get::<String, _>(i) {
+                    out.push_str(&text);
+                } else if let Ok(bytes) = row.try_get::<Vec<u8>, _>(i) {
+                    out.push_str(&String::from_utf8_lossy(&bytes));
+                } else if kind.contains("INT") {
+                    out.push_str(
+                        &row.try_get::<i64, _>(i)
+                            .map(|v| v.to_string())
+                            .unwrap_or_default(),
+                    );
+                }
+                out.push('\u{1f}');
+            }
+        }
+    }
+    out
+}

@@ -1,0 +1,473 @@
+//! The general ledger: manual entries, reversals, the trial balance and the ledger
+//! check. Entries of the lifecycle (disbursement, repayment, the close) are posted by
+//! their own use cases through [`post_in`].
+
+use loanbook_core::ledger::{self as gl, CHART, LineDraft, Side, check_entry};
+use loanbook_core::money::{Currency, Money};
+use loanbook_store::Tx;
+use loanbook_store::audit::timestamp;
+use loanbook_store::ledger::{self, EntryRow, LineRow};
+use serde::Serialize;
+
+use crate::{Actor, App, Permission, ServiceError, record};
+
+/// An entry as shown.
+#[derive(Clone, Debug, Serialize)]
+pub struct EntryView {
+    /// Id.
+    pub id: i64,
+    /// Business date.
+    pub business_date: String,
+    /// Posted at (UTC).
+    pub posted_at: String,
+    /// Description.
+    pub description: String,
+    /// Source.
+    pub source: String,
+    /// The entry this reverses.
+    pub reverses_entry_id: Option<i64>,
+    /// Who posted it.
+    pub created_by: String,
+    /// Lines.
+    pub lines: Vec<LineView>,
+}
+
+/// A line as shown.
+#[derive(Clone, Debug, Serialize)]
+pub struct LineView {
+    /// Account code.
+    pub account: String,
+    /// Loan.
+    pub loan_id: Option<i64>,
+    /// Funding source.
+    pub funding_source: Option<String>,
+    /// Debit.
+    pub debit: Money,
+    /// Credit.
+    pub credit: Money,
+}
+
+fn entry_view(e: &EntryRow) -> EntryView {
+    EntryView {
+        id: e.id,
+        business_date: e.business_date.clone(),
+        posted_at: e.posted_at.clone(),
+        description: e.description.clone(),
+        source: e.source.clone(),
+        reverses_entry_id: e.reverses_entry_id,
+        created_by: e.created_by.clone(),
+        lines: e
+            .lines
+            .iter()
+            .map(|l| {
+                let currency = Currency::from_code(&l.currency).unwrap_or(Currency::CNY);
+                LineView {
+                    account: l.account_code.clone(),
+                    loan_id: l.loan_id,
+                    funding_source: l.funding_source.clone(),
+                    debit: Money::from_minor(l.debit_minor, currency),
+                    credit: Money::from_minor(l.credit_minor, currency),
+                }
+            })
+            .collect(),
+    }
+}
+
+/// An entry to post.
+#[derive(Clone, Debug)]
+pub struct EntryDraft<'a> {
+    /// What it records.
+    pub description: &'a str,
+    /// What produced it: `manual`, `reversal`, `disbursement`, `eod`, …
+    pub source: &'a str,
+    /// Currency of every line.
+    pub currency: Currency,
+    /// The lines.
+    pub lines: &'a [LineDraft],
+    /// The entry it reverses.
+    pub reverses: Option<i64>,
+}
+
+/// Posts a balanced entry inside `tx` (the caller's business transaction).
+///
+/// # Errors
+/// [`ServiceError::Invalid`] when the lines break a rule of [`check_entry`].
+pub async fn post_in(
+    tx: &mut Tx<'_>,
+    app: &App,
+    actor: &Actor,
+    draft: &EntryDraft<'_>,
+) -> Result<i64, ServiceError> {
+    let EntryDraft {
+        description,
+        source,
+        currency,
+        lines,
+        reverses,
+    } = *draft;
+    check_entry(lines).map_err(|e| ServiceError::invalid("lines", e.to_string()))?;
+    let business_date = app.business_date().await?;
+    let row = EntryRow {
+        id: 0,
+        business_date: business_date.to_string(),
+        posted_at: timestamp(app.now()),
+        description: description.to_owned(),
+        source: source.to_owned(),
+        reverses_entry_id: reverses,
+        created_by: actor.username.clone(),
+        lines: lines
+            .iter()
+            .map(|l| LineRow {
+                account_code: l.account.clone(),
+                loan_id: l.loan_id,
+                funding_source: l.funding_source.clone(),
+                currency: currency.code().into(),
+                debit_minor: if l.side == Side::Debit {
+                    l.amount_minor
+                } else {
+                    0
+                },
+                credit_minor: if l.side == Side::Credit {
+                    l.amount_minor
+                } else {
+                    0
+                },
+            })
+            .collect(),
+    };
+    Ok(ledger::insert_entry(tx, &row).await?)
+}
+
+/// Posts a manual entry (e.g. capital paid in, a funding-source borrowing).
+///
+/// # Errors
+/// Forbidden without `ledger:post`; [`ServiceError::Invalid`] for unbalanced lines.
+pub async fn post_manual(
+    app: &App,
+    actor: &Actor,
+    description: &str,
+    currency: Currency,
+    lines: &[LineDraft],
+) -> Result<EntryView, ServiceError> {
+    actor.require(Permission::LedgerPost)?;
+    if description.trim().is_empty() {
+        return Err(ServiceError::invalid("description", "is required"));
+    }
+    let mut tx = app.db().begin().await?;
+    let draft = EntryDraft {
+        description,
+        source: "manual",
+        currency,
+        lines,
+        reverses: None,
+    };
+    let id = post_in(&mut tx, app, actor, &draft).await?;
+    record(
+        &mut tx,
+        actor,
+        "ledger.post",
+        "journal_entry",
+        &id.to_string(),
+        None,
+        Some(serde_json::json!({"description": description})),
+    )
+    .await?;
+    tx.commit().await?;
+    entry(app, actor, id).await
+}
+
+/// Reverses entry `id` with a new entry of opposite lines; an entry is reversed once.
+///
+/// # Errors
+/// Forbidden without `ledger:post`; not found; already reversed.
+pub async fn reverse(
+    app: &App,
+    actor: &Actor,
+    id: i64,
+    reason: &str,
+) -> Result<EntryView, ServiceError> {
+    actor.require(Permission::LedgerPost)?;
+    let original = ledger::entry(app.db(), id)
+        .await?
+        .ok_or_else(|| ServiceError::NotFound(format!("journal entry {id}")))?;
+    let mut tx = app.db().begin().await?;
+    if ledger::is_reversed(&mut tx, id).await? {
+        return Err(ServiceError::Conflict(format!(
+            "journal entry {id} is already reversed"
+        )));
+    }
+    let currency = original
+        .lines
+        .first()
+        .and_then(|l| Currency::from_code(&l.currency).ok())
+        .unwrap_or(Currency::CNY);
+    let lines: Vec<LineDraft> = original
+        .lines
+        .iter()
+        .map(|l| LineDraft {
+            account: l.account_code.clone(),
+            side: if l.debit_minor > 0 {
+                Side::Credit
+            } else {
+                Side::Debit
+            },
+            amount_minor: l.debit_minor.max(l.credit_minor),
+            loan_id: l.loan_id,
+            funding_source: l.funding_source.clone(),
+        })
+        .collect();
+    let description = format!("reversal of entry {id}: {reason}");
+    let draft = EntryDraft {
+        description: &description,
+        source: "reversal",
+        currency,
+        lines: &lines,
+        reverses: Some(id),
+    };
+    let new_id = post_in(&mut tx, app, actor, &draft).await?;
+    record(
+        &mut tx,
+        actor,
+        "ledger.reverse",
+        "journal_entry",
+        &new_id.to_string(),
+        None,
+        Some(serde_json::json!({"reverses": id, "reason": reason})),
+    )
+    .await?;
+    tx.commit().await?;
+    entry(app, actor, new_id).await
+}
+
+/// Entry `id`.
+///
+/// # Errors
+/// Forbidden without `ledger:read`; not found.
+pub async fn entry(app: &App, actor: &Actor, id: i64) -> Result<EntryView, ServiceError> {
+    actor.require(Permission::LedgerRead)?;
+    let e = ledger::entry(app.db(), id)
+        .await?
+        .ok_or_else(|| ServiceError::NotFound(format!("journal entry {id}")))?;
+    Ok(entry_view(&e))
+}
+
+/// The newest entries.
+///
+/// # Errors
+/// Forbidden without `ledger:read`.
+pub async fn entries(
+    app: &App,
+    actor: &Actor,
+    before_id: Option<i64>,
+    limit: i64,
+) -> Result<Vec<EntryView>, ServiceError> {
+    actor.require(Permission::LedgerRead)?;
+    Ok(ledger::entries(app.db(), before_id, limit)
+        .await?
+        .iter()
+        .map(entry_view)
+        .collect())
+}
+
+/// One row of the trial balance (试算平衡).
+#[derive(Clone, Debug, Serialize)]
+pub struct TrialBalanceRow {
+    /// Account code.
+    pub code: String,
+    /// English name.
+    pub name_en: String,
+    /// Chinese name.
+    pub name_zh: String,
+    /// Kind.
+    pub kind: String,
+    /// Σ debit.
+    pub debit: Money,
+    /// Σ credit.
+    pub credit: Money,
+    /// Balance on the account's normal side.
+    pub balance: Money,
+}
+
+/// The trial balance: totals per account and the grand totals, which must be equal.
+#[derive(Clone, Debug, Serialize)]
+pub struct TrialBalance {
+    /// Per account.
+    pub accounts: Vec<TrialBalanceRow>,
+    /// Σ debit of all accounts.
+    pub total_debit: Money,
+    /// Σ credit of all accounts.
+    pub total_credit: Money,
+}
+
+/// The trial balance (amounts in CNY; multi-currency books come with funding sources).
+///
+/// # Errors
+/// Forbidden without `ledger:read`.
+pub async fn trial_balance(app: &App, actor: &Actor) -> Result<TrialBalance, ServiceError> {
+    actor.require(Permission::LedgerRead)?;
+    let currency = Currency::CNY;
+    let totals = ledger::account_totals(app.db()).await?;
+    let (mut debit, mut credit) = (0i64, 0i64);
+    let accounts = totals
+        .iter()
+        .map(|t| {
+            debit += t.debit_minor;
+            credit += t.credit_minor;
+            let balance = if t.normal_side == "debit" {
+                t.debit_minor - t.credit_minor
+            } else {
+                t.credit_minor - t.debit_minor
+            };
+            TrialBalanceRow {
+                code: t.code.clone(),
+                name_en: t.name_en.clone(),
+                name_zh: t.name_zh.clone(),
+                kind: t.kind.clone(),
+                debit: Money::from_minor(t.debit_minor, currency),
+                credit: Money::from_minor(t.credit_minor, currency),
+                balance: Money::from_minor(balance, currency),
+            }
+        })
+        .collect();
+    Ok(TrialBalance {
+        accounts,
+        total_debit: Money::from_minor(debit, currency),
+        total_credit: Money::from_minor(credit, currency),
+    })
+}
+
+/// What `ledger check` found: `Ok(entries checked)` or the first difference.
+///
+/// # Errors
+/// Forbidden without `ledger:read`.
+pub async fn check(app: &App, actor: &Actor) -> Result<Result<String, String>, ServiceError> {
+    actor.require(Permission::LedgerRead)?;
+    if let Some((id, d, c)) = ledger::first_unbalanced_entry(app.db()).await? {
+        return Ok(Err(format!(
+            "journal entry {id} does not balance: debits {} and credits {}",
+            Money::from_minor(d, Currency::CNY),
+            Money::from_minor(c, Currency::CNY)
+        )));
+    }
+    let scoped: Vec<&str> = CHART
+        .iter()
+        .filter(|a| a.loan_scoped)
+        .map(|a| a.code)
+        .collect();
+    if let Some((id, account)) = ledger::first_unscoped_line(app.db(), &scoped).await? {
+        return Ok(Err(format!(
+            "journal entry {id} posts to {account} ({}) without a loan: the subledger cannot reconcile",
+            gl::find_account(&account).map_or("", |a| a.name_en)
+        )));
+    }
+    let tb = trial_balance(app, actor).await?;
+    if tb.total_debit != tb.total_credit {
+        return Ok(Err(format!(
+            "the trial balance does not balance: debits {} and credits {}",
+            tb.total_debit, tb.total_credit
+        )));
+    }
+    Ok(Ok(format!(
+        "ledger ok: every entry balances; total debits = total credits = {}",
+        tb.total_debit
+    )))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::test_support::apps;
+
+    fn line(account: &str, side: Side, amount_minor: i64) -> LineDraft {
+        LineDraft {
+            account: account.into(),
+            side,
+            amount_minor,
+            loan_id: None,
+            funding_source: Some("OWN".into()),
+        }
+    }
+
+    #[tokio::test]
+    async fn post_reverse_trial_balance_and_check() {
+        for (app, admin, t) in apps().await {
+            // capital of 5,000,000.00 paid into the bank
+            let capital = [
+                line("1001", Side::Debit, 500_000_000),
+                line("3001", Side::Credit, 500_000_000),
+            ];
+            let e = post_manual(&app, &admin, "capital paid in", Currency::CNY, &capital)
+                .await
+                .unwrap();
+            assert_eq!(e.lines[0].debit.to_string(), "5000000.00", "{}", t.label);
+            let tb = trial_balance(&app, &admin).await.unwrap();
+            let cash = tb.accounts.iter().find(|a| a.code == "1001").unwrap();
+            assert_eq!(cash.balance.to_string(), "5000000.00");
+            assert_eq!(tb.total_debit, tb.total_credit);
+            // a reversal cancels it, once
+            let r = reverse(&app, &admin, e.id, "entered twice").await.unwrap();
+            assert_eq!(r.reverses_entry_id, Some(e.id));
+            assert!(matches!(
+                reverse(&app, &admin, e.id, "again").await,
+                Err(ServiceError::Conflict(_))
+            ));
+            let tb = trial_balance(&app, &admin).await.unwrap();
+            assert!(tb.accounts.iter().all(|a| a.balance.is_zero()));
+            assert_eq!(tb.total_debit.to_string(), "10000000.00");
+            assert!(check(&app, &admin).await.unwrap().is_ok());
+        }
+    }
+
+    #[tokio::test]
+    async fn unbalanced_entries_are_refused_and_tampering_is_found() {
+        for (app, admin, t) in apps().await {
+            let bad = [
+                line("1001", Side::Debit, 100),
+                line("3001", Side::Credit, 99),
+            ];
+            let err = post_manual(&app, &admin, "oops", Currency::CNY, &bad)
+                .await
+                .unwrap_err();
+            assert!(err.to_string().contains("do not balance"), "{err}");
+            assert!(
+                entries(&app, &admin, None, 10).await.unwrap().is_empty(),
+                "{}",
+                t.label
+            );
+            let ok = [
+                line("1001", Side::Debit, 100),
+                line("3001", Side::Credit, 100),
+            ];
+            let e = post_manual(&app, &admin, "fine", Currency::CNY, &ok)
+                .await
+                .unwrap();
+            // someone edits a line behind loanbook's back
+            sqlx_update(&app, e.id).await;
+            let found = check(&app, &admin).await.unwrap().unwrap_err();
+            assert_eq!(
+                found,
+                format!(
+                    "journal entry {} does not balance: debits 1.00 and credits 1.01",
+                    e.id
+                )
+            );
+            // an officer may not post
+            let officer = Actor {
+                username: "o".into(),
+                role: crate::Role::LoanOfficer,
+                user_id: 9,
+                request_id: None,
+            };
+            assert!(matches!(
+                post_manual(&app, &officer, "x", Currency::CNY, &ok).await,
+                Err(ServiceError::Forbidden { .. })
+            ));
+        }
+    }
+
+    async fn sqlx_update(app: &App, entry_id: i64) {
+        let mut tx = app.db().begin().await.unwrap();
+        loanbook_store::testing::execute(&mut tx, &format!("UPDATE journal_lines SET credit_minor = 101 WHERE entry_id = {entry_id} AND credit_minor > 0")).await;
+        tx.commit().await.unwrap();
+    }
+}
