@@ -1,8 +1,10 @@
-//! How the CLI reports failure: exit code 2 and one line for bad input, 1 otherwise.
+//! How the CLI reports failure: exit code 2 for bad input (one line per broken rule,
+//! naming the argument or the row and field), 1 for anything else.
 
 use std::process::ExitCode;
 
 use clap::error::{ContextKind, ContextValue, ErrorKind};
+use loanbook_service::ServiceError;
 
 /// A failed command.
 #[derive(Debug)]
@@ -13,6 +15,13 @@ pub enum CliError {
         argument: String,
         /// The rule, with the offending value.
         rule: String,
+    },
+    /// Several rules broken (a form or a file): exit code 2, a summary and one line each.
+    Invalid {
+        /// What was refused.
+        summary: String,
+        /// One line per broken rule.
+        lines: Vec<String>,
     },
     /// Something outside the input failed (a file, the database): exit code 1.
     Failed(String),
@@ -27,11 +36,66 @@ impl CliError {
         }
     }
 
-    /// Prints the one-line message to stderr and returns the exit code.
+    /// Maps a service error; field names become `--flags` when `flags` is set.
+    pub fn from_service(e: ServiceError, flags: bool) -> CliError {
+        match e {
+            ServiceError::Invalid(violations)
+                if violations.len() == 1 && violations[0].row.is_none() =>
+            {
+                let v = &violations[0];
+                let argument = if flags {
+                    format!("--{}", v.field.replace('_', "-"))
+                } else {
+                    v.field.clone()
+                };
+                CliError::usage(argument, &v.rule)
+            }
+            ServiceError::Invalid(violations) => {
+                let rows = violations
+                    .iter()
+                    .filter_map(|v| v.row)
+                    .collect::<std::collections::BTreeSet<_>>();
+                let plural = |n: usize, word: &str| {
+                    if n == 1 {
+                        format!("1 {word}")
+                    } else {
+                        format!("{n} {word}s")
+                    }
+                };
+                let summary = if rows.is_empty() {
+                    format!(
+                        "{} broken; nothing was changed",
+                        plural(violations.len(), "rule")
+                    )
+                } else {
+                    format!("{}; nothing was imported", plural(rows.len(), "bad row"))
+                };
+                let lines = violations
+                    .iter()
+                    .map(|v| match v.row {
+                        Some(row) => format!("row {row}: {}: {}", v.field, v.rule),
+                        None if flags => format!("--{}: {}", v.field.replace('_', "-"), v.rule),
+                        None => format!("{}: {}", v.field, v.rule),
+                    })
+                    .collect();
+                CliError::Invalid { summary, lines }
+            }
+            other => CliError::Failed(other.to_string()),
+        }
+    }
+
+    /// Prints the message to stderr and returns the exit code.
     pub fn report(&self) -> ExitCode {
         match self {
             CliError::Usage { argument, rule } => {
                 eprintln!("error: {argument}: {}", one_line(rule));
+                ExitCode::from(2)
+            }
+            CliError::Invalid { summary, lines } => {
+                eprintln!("error: {summary}");
+                for line in lines {
+                    eprintln!("  {}", one_line(line));
+                }
                 ExitCode::from(2)
             }
             CliError::Failed(message) => {
@@ -39,6 +103,18 @@ impl CliError {
                 ExitCode::from(1)
             }
         }
+    }
+}
+
+impl From<ServiceError> for CliError {
+    fn from(e: ServiceError) -> CliError {
+        CliError::from_service(e, false)
+    }
+}
+
+impl From<loanbook_store::StoreError> for CliError {
+    fn from(e: loanbook_store::StoreError) -> CliError {
+        CliError::Failed(e.to_string())
     }
 }
 

@@ -1,15 +1,24 @@
 //! `loanbook`: the command line of the loanbook credit-operations platform.
 //!
-//! Thin like the web layer: parse arguments into domain types, call one function,
-//! print the result. Bad input exits with code 2 and one line on stderr naming the
-//! argument and the rule; nothing goes to stdout.
+//! Thin like the web layer: parse arguments, call one service function, print the
+//! result. Bad input exits with code 2 and names the argument (or the row and field)
+//! and the rule; nothing goes to stdout then. Other failures exit with code 1.
 
+mod admin;
+mod context;
+mod customer;
 mod error;
+mod ledger;
+mod product;
 mod schedule;
 
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+
+use context::Location;
+use error::CliError;
 
 /// loanbook — credit operations: customers, products, origination, servicing, the
 /// daily close, collections and the ledger.
@@ -32,6 +41,16 @@ struct Cli {
     )]
     database_url: String,
 
+    /// Directory for documents and the master key.
+    #[arg(
+        long,
+        global = true,
+        env = "LOANBOOK_DATA_DIR",
+        default_value = "./loanbook-data",
+        value_name = "DIR"
+    )]
+    data_dir: PathBuf,
+
     #[command(subcommand)]
     command: Command,
 }
@@ -40,6 +59,38 @@ struct Cli {
 enum Command {
     /// Calculate a repayment schedule (还款计划), its totals and its APR.
     Schedule(schedule::ScheduleArgs),
+    /// Initialise a new database: schema, master key, chart of accounts, business date
+    /// and the first administrator.
+    Init(admin::InitArgs),
+    /// Apply missing schema migrations.
+    Migrate,
+    /// Customers (客户资料).
+    #[command(subcommand)]
+    Customer(customer::CustomerCommand),
+    /// Loan products (贷款产品).
+    #[command(subcommand)]
+    Product(product::ProductCommand),
+    /// Users.
+    #[command(subcommand)]
+    User(UserCommand),
+    /// The general ledger (总账).
+    #[command(subcommand)]
+    Ledger(ledger::LedgerCommand),
+    /// The audit log (审计日志).
+    #[command(subcommand)]
+    Audit(AuditCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum UserCommand {
+    /// Add a user with a role.
+    Add(admin::UserAddArgs),
+}
+
+#[derive(Debug, Subcommand)]
+enum AuditCommand {
+    /// Verify the hash chain: exit 0 when intact, 1 naming the first broken record.
+    Verify,
 }
 
 fn main() -> ExitCode {
@@ -47,11 +98,9 @@ fn main() -> ExitCode {
         Ok(cli) => cli,
         Err(err) => return error::exit_for_clap(&err),
     };
-    // Used from the system-of-record commands on; accepted everywhere now so scripts
-    // can pass it uniformly.
-    let _database_url = &cli.database_url;
-    let result = match cli.command {
-        Command::Schedule(args) => schedule::run(&args),
+    let result = match &cli.command {
+        Command::Schedule(args) => schedule::run(args),
+        command => run_async(&cli, command),
     };
     match result {
         Ok(output) => {
@@ -60,6 +109,29 @@ fn main() -> ExitCode {
         }
         Err(err) => err.report(),
     }
+}
+
+fn run_async(cli: &Cli, command: &Command) -> Result<String, CliError> {
+    let location = Location {
+        database_url: cli.database_url.clone(),
+        data_dir: cli.data_dir.clone(),
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| CliError::Failed(format!("cannot start the runtime: {e}")))?;
+    runtime.block_on(async {
+        match command {
+            Command::Schedule(_) => unreachable!("handled synchronously"),
+            Command::Init(args) => admin::init(&location, args).await,
+            Command::Migrate => admin::migrate(&location).await,
+            Command::Customer(c) => customer::run(&location, c).await,
+            Command::Product(p) => product::run(&location, p).await,
+            Command::User(UserCommand::Add(args)) => admin::user_add(&location, args).await,
+            Command::Ledger(l) => ledger::run(&location, l).await,
+            Command::Audit(AuditCommand::Verify) => admin::audit_verify(&location).await,
+        }
+    })
 }
 
 #[cfg(test)]
