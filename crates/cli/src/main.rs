@@ -58,7 +58,7 @@ struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Calculate a repayment schedule (还款计划), its totals and its APR.
-    Schedule(schedule::ScheduleArgs),
+    Schedule(Box<schedule::ScheduleArgs>),
     /// Initialise a new database: schema, master key, chart of accounts, business date
     /// and the first administrator.
     Init(admin::InitArgs),
