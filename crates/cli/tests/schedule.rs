@@ -1,5 +1,7 @@
 //! `loanbook schedule` end to end: the binary, its output and its exit codes.
 
+#![allow(clippy::unwrap_used)]
+
 use std::path::PathBuf;
 use std::process::{Command, Output};
 

@@ -1,5 +1,7 @@
 //! The system-of-record commands end to end on a fresh SQLite database.
 
+#![allow(clippy::unwrap_used)]
+
 use std::path::Path;
 use std::process::{Command, Output};
 
