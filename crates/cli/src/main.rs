@@ -11,6 +11,7 @@ mod error;
 mod ledger;
 mod product;
 mod schedule;
+mod serve;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -59,6 +60,9 @@ struct Cli {
 enum Command {
     /// Calculate a repayment schedule (还款计划), its totals and its APR.
     Schedule(Box<schedule::ScheduleArgs>),
+    /// Serve the console and the API (initialises an empty database; `--demo` adds the
+    /// demo bank).
+    Serve(serve::ServeArgs),
     /// Initialise a new database: schema, master key, chart of accounts, business date
     /// and the first administrator.
     Init(admin::InitArgs),
@@ -112,6 +116,14 @@ fn main() -> ExitCode {
 }
 
 fn run_async(cli: &Cli, command: &Command) -> Result<String, CliError> {
+    // Logs go to stderr; they carry no personal data (bodies are never logged).
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("LOANBOOK_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn,loanbook_web=info")),
+        )
+        .with_writer(std::io::stderr)
+        .try_init();
     let location = Location {
         database_url: cli.database_url.clone(),
         data_dir: cli.data_dir.clone(),
@@ -123,6 +135,7 @@ fn run_async(cli: &Cli, command: &Command) -> Result<String, CliError> {
     runtime.block_on(async {
         match command {
             Command::Schedule(_) => unreachable!("handled synchronously"),
+            Command::Serve(args) => serve::run(&location, args).await,
             Command::Init(args) => admin::init(&location, args).await,
             Command::Migrate => admin::migrate(&location).await,
             Command::Customer(c) => customer::run(&location, c).await,

@@ -7,6 +7,7 @@
 pub mod admin;
 pub mod auth;
 pub mod customers;
+pub mod demo;
 mod error;
 pub mod ledger;
 pub mod products;

@@ -1,0 +1,225 @@
+//! The demo bank for `loanbook serve --demo`: one user for every role, products and a
+//! few thousand customers with valid identity numbers, made deterministically so that
+//! every demo looks the same.
+
+use loanbook_core::money::{Currency, Money};
+use serde::Serialize;
+
+use crate::auth::{self, NewUser, Role};
+use crate::customers;
+use crate::{Actor, App, ServiceError, products};
+
+/// What the demo created.
+#[derive(Clone, Debug, Serialize)]
+pub struct DemoReport {
+    /// (username, role, password) of every demo user.
+    pub users: Vec<(String, String, String)>,
+    /// Products created.
+    pub products: usize,
+    /// Customers created.
+    pub customers: usize,
+}
+
+/// A small deterministic generator (xorshift64*), so the demo is the same every time.
+struct Dice(u64);
+
+impl Dice {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+
+    fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
+        &items[self.below(items.len() as u64) as usize]
+    }
+}
+
+const SURNAMES: &[&str] = &[
+    "王", "李", "张", "刘", "陈", "杨", "黄", "赵", "吴", "周", "徐", "孙", "马", "朱", "胡", "郭",
+    "何", "林", "罗", "高",
+];
+const GIVEN: &[&str] = &[
+    "伟", "芳", "娜", "敏", "静", "强", "磊", "洋", "艳", "勇", "军", "杰", "娟", "涛", "明", "超",
+    "秀英", "建华", "志强", "晓东", "丽华", "海燕", "子涵", "浩然",
+];
+/// (region code, province, city).
+const REGIONS: &[(&str, &str, &str)] = &[
+    ("440305", "广东省", "深圳市"),
+    ("440106", "广东省", "广州市"),
+    ("110105", "北京市", "北京市"),
+    ("310115", "上海市", "上海市"),
+    ("330106", "浙江省", "杭州市"),
+    ("320106", "江苏省", "南京市"),
+    ("510107", "四川省", "成都市"),
+    ("420106", "湖北省", "武汉市"),
+    ("350102", "福建省", "福州市"),
+    ("370102", "山东省", "济南市"),
+];
+const EMPLOYERS: &[&str] = &[
+    "华南制造有限公司",
+    "城市商业银行",
+    "市第一人民医院",
+    "某科技有限公司",
+    "区教育局",
+    "物流集团",
+    "个体经营",
+];
+
+fn id_number(dice: &mut Dice, region: &str) -> String {
+    const WEIGHTS: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
+    const CHECK: [char; 11] = ['1', '0', 'X', '9', '8', '7', '6', '5', '4', '3', '2'];
+    let year = 1962 + dice.below(42);
+    let month = 1 + dice.below(12);
+    let day = 1 + dice.below(28);
+    let body = format!("{region}{year}{month:02}{day:02}{:03}", dice.below(1000));
+    let sum: u32 = body
+        .chars()
+        .zip(WEIGHTS)
+        .map(|(c, w)| c.to_digit(10).unwrap_or(0) * w)
+        .sum();
+    format!("{body}{}", CHECK[(sum % 11) as usize])
+}
+
+fn product(
+    code: &str,
+    name: &str,
+    max: &str,
+    months: (u32, u32),
+    rates: (&str, &str),
+    provinces: &[&str],
+) -> serde_json::Value {
+    serde_json::json!({
+        "code": code, "name": name, "currency": "CNY",
+        "amount_min": "1000.00", "amount_max": max,
+        "term_min_months": months.0, "term_max_months": months.1,
+        "rate_min": rates.0, "rate_max": rates.1,
+        "methods": ["annuity", "equal_principal", "interest_only"],
+        "grace_days": 3, "penalty_multiplier": "1.5", "compound_interest": true, "rounding": "half_up",
+        "fees": {"origination_rate": "0.01", "late_fee": "50.00"},
+        "eligibility": {"age_min": 22, "age_max": 60, "provinces": provinces},
+        "required_documents": ["id_card", "bank_statement"]
+    })
+}
+
+/// Seeds the demo bank on an initialised, empty database.
+///
+/// # Errors
+/// Any refusal of the service (a bug in the demo data).
+pub async fn seed(app: &App, customers_wanted: usize) -> Result<DemoReport, ServiceError> {
+    let admin = Actor::system();
+    let mut users = Vec::new();
+    for role in Role::ALL.iter().filter(|r| **r != Role::Admin) {
+        let username = role.code().replace('_', ".");
+        let password = crate::admin::generate_password();
+        auth::add_user(
+            app,
+            &admin,
+            &NewUser {
+                username: username.clone(),
+                display_name: format!("演示 {}", role.code()),
+                role: role.code().into(),
+                password: password.clone(),
+            },
+        )
+        .await?;
+        users.push((username, role.code().to_owned(), password));
+    }
+    let catalogue = [
+        product(
+            "CONSUMER",
+            "个人消费贷 Personal consumer loan",
+            "300000.00",
+            (3, 36),
+            ("0.0435", "0.18"),
+            &[],
+        ),
+        product(
+            "GD-ONLINE",
+            "粤通网贷 Guangdong online loan",
+            "200000.00",
+            (3, 24),
+            ("0.072", "0.24"),
+            &["广东省"],
+        ),
+        product(
+            "SME",
+            "小微经营贷 Small business loan",
+            "3000000.00",
+            (6, 60),
+            ("0.0385", "0.15"),
+            &[],
+        ),
+    ];
+    for p in &catalogue {
+        products::add(app, &admin, p).await?;
+    }
+    let mut dice = Dice(0x5EED_1234_ABCD_0001);
+    let mut rows = String::from(
+        "kind,name,id_number,uscc,phone,province,city,address,employer,monthly_income,legal_representative,industry\n",
+    );
+    let mut seen = std::collections::HashSet::new();
+    let mut made = 0;
+    while made < customers_wanted {
+        let (region, province, city) = *dice.pick(REGIONS);
+        let id = id_number(&mut dice, region);
+        if !seen.insert(id.clone()) {
+            continue;
+        }
+        let name = format!("{}{}", dice.pick(SURNAMES), dice.pick(GIVEN));
+        let phone = format!("1{}{:09}", 3 + dice.below(7), dice.below(1_000_000_000));
+        let income = Money::from_minor(300_000 + 100 * dice.below(45_000) as i64, Currency::CNY);
+        let address = format!("{city}某区某路{}号", 1 + dice.below(300));
+        rows.push_str(&format!(
+            "individual,{name},{id},,{phone},{province},{city},{address},{},{income},,\n",
+            dice.pick(EMPLOYERS)
+        ));
+        made += 1;
+    }
+    let count = customers::import_csv(app, &admin, rows.as_bytes()).await?;
+    Ok(DemoReport {
+        users,
+        products: catalogue.len(),
+        customers: count,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::test_support::apps;
+
+    #[tokio::test]
+    async fn the_demo_bank_seeds() {
+        for (app, admin, t) in apps().await {
+            let report = seed(&app, 50).await.unwrap();
+            assert_eq!(
+                (report.users.len(), report.products, report.customers),
+                (8, 3, 50),
+                "{}",
+                t.label
+            );
+            let found = customers::search(
+                &app,
+                &admin,
+                &customers::SearchInput {
+                    limit: Some(500),
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap();
+            assert_eq!(found.len(), 50);
+            assert!(found.iter().all(|c| {
+                c.id_number
+                    .as_deref()
+                    .is_some_and(|i| i.contains("**********"))
+            }));
+        }
+    }
+}

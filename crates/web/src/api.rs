@@ -1,0 +1,437 @@
+//! `/api/v1`: JSON over HTTP. Money is a string with two decimals; errors are
+//! `application/problem+json`; list endpoints page with `after_id`/`before_id` and
+//! `limit`.
+
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::IntoResponse;
+use axum::routing::{delete, get, post};
+use axum::{Json, Router};
+use loanbook_core::ledger::{LineDraft, Side};
+use loanbook_core::money::{Currency, Money};
+use loanbook_service::customers::{self, CustomerInput, SearchInput};
+use loanbook_service::{auth, ledger, products};
+use loanbook_store::audit::{self, AuditFilter};
+use serde::Deserialize;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi, ToSchema};
+use utoipa_swagger_ui::SwaggerUi;
+
+use crate::AppState;
+use crate::extract::{Authenticated, JsonBody};
+use crate::problem::Problem;
+
+type ApiResult = Result<axum::response::Response, Problem>;
+
+fn ok<T: serde::Serialize>(value: T) -> ApiResult {
+    Ok(Json(value).into_response())
+}
+
+fn created<T: serde::Serialize>(value: T) -> ApiResult {
+    Ok((StatusCode::CREATED, Json(value)).into_response())
+}
+
+/// `POST /api/v1/auth/login`
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LoginRequest {
+    /// Login name.
+    pub username: String,
+    /// Password.
+    pub password: String,
+}
+
+/// Log in: a session token to send as `Authorization: Bearer …`.
+#[utoipa::path(post, path = "/api/v1/auth/login", tag = "auth", request_body = LoginRequest,
+    responses((status = 200, description = "token, expires_at, user"), (status = 401, description = "wrong username or password"), (status = 429, description = "account locked")))]
+async fn login(State(s): State<AppState>, JsonBody(body): JsonBody<LoginRequest>) -> ApiResult {
+    ok(auth::login(&s.app, &body.username, &body.password).await?)
+}
+
+/// End this session.
+#[utoipa::path(post, path = "/api/v1/auth/logout", tag = "auth", security(("bearer" = [])), responses((status = 204, description = "logged out")))]
+async fn logout(
+    State(s): State<AppState>,
+    Authenticated(actor, token): Authenticated,
+) -> ApiResult {
+    auth::logout(&s.app, &actor, &token).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+/// `POST /api/v1/auth/tokens`
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TokenRequest {
+    /// What the token is for.
+    pub name: String,
+}
+
+/// Create an API token for the caller (shown once).
+#[utoipa::path(post, path = "/api/v1/auth/tokens", tag = "auth", request_body = TokenRequest, security(("bearer" = [])), responses((status = 201, description = "id and token")))]
+async fn create_token(
+    State(s): State<AppState>,
+    Authenticated(actor, _): Authenticated,
+    JsonBody(body): JsonBody<TokenRequest>,
+) -> ApiResult {
+    created(auth::create_api_token(&s.app, &actor, &body.name).await?)
+}
+
+/// Revoke one of the caller's API tokens.
+#[utoipa::path(delete, path = "/api/v1/auth/tokens/{id}", tag = "auth", params(("id" = i64, Path)), security(("bearer" = [])), responses((status = 204, description = "revoked"), (status = 404, description = "no such token")))]
+async fn revoke_token(
+    State(s): State<AppState>,
+    Authenticated(actor, _): Authenticated,
+    Path(id): Path<i64>,
+) -> ApiResult {
+    auth::revoke_api_token(&s.app, &actor, id).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+/// `POST /api/v1/users`
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewUserRequest {
+    /// Login name.
+    pub username: String,
+    /// Display name.
+    #[serde(default)]
+    pub display_name: String,
+    /// Role code.
+    pub role: String,
+    /// Password (≥ 10 characters with a letter and a digit).
+    pub password: String,
+}
+
+/// Users (needs `user:manage`).
+#[utoipa::path(get, path = "/api/v1/users", tag = "users", security(("bearer" = [])), responses((status = 200, description = "users")))]
+async fn list_users(
+    State(s): State<AppState>,
+    Authenticated(actor, _): Authenticated,
+) -> ApiResult {
+    ok(auth::list_users(&s.app, &actor).await?)
+}
+
+/// Add a user (needs `user:manage`).
+#[utoipa::path(post, path = "/api/v1/users", tag = "users", request_body = NewUserRequest, security(("bearer" = [])), responses((status = 201, description = "the user"), (status = 422, description = "invalid fields")))]
+async fn add_user(
+    State(s): State<AppState>,
+    Authenticated(actor, _): Authenticated,
+    JsonBody(b): JsonBody<NewUserRequest>,
+) -> ApiResult {
+    let new = auth::NewUser {
+        username: b.username,
+        display_name: b.display_name,
+        role: b.role,
+        password: b.password,
+    };
+    created(auth::add_user(&s.app, &actor, &new).await?)
+}
+
+/// Create a customer: `kind` individual (id_number, phone required) or business (uscc,
+/// legal_representative required). Personal data comes back masked.
+#[utoipa::path(post, path = "/api/v1/customers", tag = "customers", request_body = Object, security(("bearer" = [])), responses((status = 201, description = "the customer, masked"), (status = 422, description = "every field and rule broken")))]
+async fn create_customer(
+    State(s): State<AppState>,
+    Authenticated(actor, _): Authenticated,
+    JsonBody(input): JsonBody<CustomerInput>,
+) -> ApiResult {
+    created(customers::create(&s.app, &actor, &input).await?)
+}
+
+/// Search customers: `name` (part), `kind`, `status`, `identity` (an exact ID number,
+/// USCC or phone), `after_id`, `limit`.
+#[utoipa::path(get, path = "/api/v1/customers", tag = "customers", security(("bearer" = [])),
+    params(("name" = Option<String>, Query), ("kind" = Option<String>, Query), ("status" = Option<String>, Query), ("identity" = Option<String>, Query), ("after_id" = Option<i64>, Query), ("limit" = Option<i64>, Query)),
+    responses((status = 200, description = "customers, masked")))]
+async fn search_customers(
+    State(s): State<AppState>,
+    Authenticated(actor, _): Authenticated,
+    Query(q): Query<SearchInput>,
+) -> ApiResult {
+    ok(customers::search(&s.app, &actor, &q).await?)
+}
+
+#[derive(Deserialize)]
+struct ShowQuery {
+    #[serde(default)]
+    unmask: bool,
+}
+
+/// One customer; `?unmask=true` shows personal data in clear (needs `pii:view`, audited).
+#[utoipa::path(get, path = "/api/v1/customers/{id}", tag = "customers", security(("bearer" = [])), params(("id" = i64, Path), ("unmask" = Option<bool>, Query)),
+    responses((status = 200, description = "the customer"), (status = 404, description = "no such customer")))]
+async fn get_customer(
+    State(s): State<AppState>,
+    Authenticated(actor, _): Authenticated,
+    Path(id): Path<i64>,
+    Query(q): Query<ShowQuery>,
+) -> ApiResult {
+    ok(customers::get(&s.app, &actor, id, q.unmask).await?)
+}
+
+/// `POST /api/v1/customers/{id}/status`
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct StatusRequest {
+    /// active, blacklisted or closed.
+    pub status: String,
+    /// Required to blacklist.
+    pub reason: Option<String>,
+}
+
+/// Set a customer's status.
+#[utoipa::path(post, path = "/api/v1/customers/{id}/status", tag = "customers", request_body = StatusRequest, params(("id" = i64, Path)), security(("bearer" = [])), responses((status = 200, description = "the customer")))]
+async fn set_status(
+    State(s): State<AppState>,
+    Authenticated(actor, _): Authenticated,
+    Path(id): Path<i64>,
+    JsonBody(b): JsonBody<StatusRequest>,
+) -> ApiResult {
+    ok(customers::set_status(&s.app, &actor, id, &b.status, b.reason.as_deref()).await?)
+}
+
+/// Create a product, or a new version of an existing code (docs/products.md).
+#[utoipa::path(post, path = "/api/v1/products", tag = "products", request_body = Object, security(("bearer" = [])), responses((status = 201, description = "the version created"), (status = 422, description = "every field and rule broken")))]
+async fn add_product(
+    State(s): State<AppState>,
+    Authenticated(actor, _): Authenticated,
+    JsonBody(body): JsonBody<serde_json::Value>,
+) -> ApiResult {
+    created(products::add(&s.app, &actor, &body).await?)
+}
+
+/// The latest version of every product.
+#[utoipa::path(get, path = "/api/v1/products", tag = "products", security(("bearer" = [])), responses((status = 200, description = "products")))]
+async fn list_products(
+    State(s): State<AppState>,
+    Authenticated(actor, _): Authenticated,
+) -> ApiResult {
+    ok(products::list(&s.app, &actor).await?)
+}
+
+#[derive(Deserialize)]
+struct VersionQuery {
+    version: Option<i64>,
+}
+
+/// One product (the latest version, or `?version=N`).
+#[utoipa::path(get, path = "/api/v1/products/{code}", tag = "products", params(("code" = String, Path), ("version" = Option<i64>, Query)), security(("bearer" = [])), responses((status = 200, description = "the product")))]
+async fn get_product(
+    State(s): State<AppState>,
+    Authenticated(actor, _): Authenticated,
+    Path(code): Path<String>,
+    Query(q): Query<VersionQuery>,
+) -> ApiResult {
+    ok(products::get(&s.app, &actor, &code, q.version).await?)
+}
+
+/// Every version of a product.
+#[utoipa::path(get, path = "/api/v1/products/{code}/versions", tag = "products", params(("code" = String, Path)), security(("bearer" = [])), responses((status = 200, description = "versions, oldest first")))]
+async fn product_versions(
+    State(s): State<AppState>,
+    Authenticated(actor, _): Authenticated,
+    Path(code): Path<String>,
+) -> ApiResult {
+    ok(products::versions(&s.app, &actor, &code).await?)
+}
+
+/// The chart of accounts with totals (the trial balance).
+#[utoipa::path(get, path = "/api/v1/ledger/trial-balance", tag = "ledger", security(("bearer" = [])), responses((status = 200, description = "accounts with debit, credit and balance")))]
+async fn trial_balance(
+    State(s): State<AppState>,
+    Authenticated(actor, _): Authenticated,
+) -> ApiResult {
+    ok(ledger::trial_balance(&s.app, &actor).await?)
+}
+
+#[derive(Deserialize)]
+struct PageQuery {
+    before_id: Option<i64>,
+    limit: Option<i64>,
+}
+
+/// Journal entries, newest first.
+#[utoipa::path(get, path = "/api/v1/ledger/entries", tag = "ledger", params(("before_id" = Option<i64>, Query), ("limit" = Option<i64>, Query)), security(("bearer" = [])), responses((status = 200, description = "entries with lines")))]
+async fn list_entries(
+    State(s): State<AppState>,
+    Authenticated(actor, _): Authenticated,
+    Query(q): Query<PageQuery>,
+) -> ApiResult {
+    ok(ledger::entries(&s.app, &actor, q.before_id, q.limit.unwrap_or(50)).await?)
+}
+
+/// One line of `POST /api/v1/ledger/entries`.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LineRequest {
+    /// Account code.
+    pub account: String,
+    /// Debit amount, e.g. "100.00" (one of debit or credit).
+    pub debit: Option<String>,
+    /// Credit amount.
+    pub credit: Option<String>,
+    /// Loan, for loan-scoped accounts.
+    pub loan_id: Option<i64>,
+    /// Funding source, for cash lines.
+    pub funding_source: Option<String>,
+}
+
+/// `POST /api/v1/ledger/entries`
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EntryRequest {
+    /// What it records.
+    pub description: String,
+    /// The lines: Σ debit must equal Σ credit.
+    pub lines: Vec<LineRequest>,
+}
+
+fn line(index: usize, l: &LineRequest) -> Result<LineDraft, Problem> {
+    let field = |name: &str| format!("lines[{index}].{name}");
+    let amount = |name: &str, text: &str| {
+        Money::parse(text, Currency::CNY).map_err(|e| {
+            Problem::from(loanbook_service::ServiceError::invalid(
+                field(name),
+                e.to_string(),
+            ))
+        })
+    };
+    let (side, money) = match (&l.debit, &l.credit) {
+        (Some(d), None) => (Side::Debit, amount("debit", d)?),
+        (None, Some(c)) => (Side::Credit, amount("credit", c)?),
+        _ => {
+            return Err(loanbook_service::ServiceError::invalid(
+                field("debit"),
+                "give exactly one of debit or credit",
+            )
+            .into());
+        }
+    };
+    Ok(LineDraft {
+        account: l.account.clone(),
+        side,
+        amount_minor: money.amount_minor(),
+        loan_id: l.loan_id,
+        funding_source: l.funding_source.clone(),
+    })
+}
+
+/// Post a manual journal entry (needs `ledger:post`).
+#[utoipa::path(post, path = "/api/v1/ledger/entries", tag = "ledger", request_body = EntryRequest, security(("bearer" = [])), responses((status = 201, description = "the entry"), (status = 422, description = "unbalanced or invalid lines")))]
+async fn post_entry(
+    State(s): State<AppState>,
+    Authenticated(actor, _): Authenticated,
+    JsonBody(b): JsonBody<EntryRequest>,
+) -> ApiResult {
+    let lines = b
+        .lines
+        .iter()
+        .enumerate()
+        .map(|(i, l)| line(i, l))
+        .collect::<Result<Vec<_>, _>>()?;
+    created(ledger::post_manual(&s.app, &actor, &b.description, Currency::CNY, &lines).await?)
+}
+
+/// `POST /api/v1/ledger/entries/{id}/reversal`
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReversalRequest {
+    /// Why.
+    pub reason: String,
+}
+
+/// Reverse an entry with a new entry of opposite lines (once).
+#[utoipa::path(post, path = "/api/v1/ledger/entries/{id}/reversal", tag = "ledger", request_body = ReversalRequest, params(("id" = i64, Path)), security(("bearer" = [])), responses((status = 201, description = "the reversing entry"), (status = 409, description = "already reversed")))]
+async fn reverse_entry(
+    State(s): State<AppState>,
+    Authenticated(actor, _): Authenticated,
+    Path(id): Path<i64>,
+    JsonBody(b): JsonBody<ReversalRequest>,
+) -> ApiResult {
+    created(ledger::reverse(&s.app, &actor, id, &b.reason).await?)
+}
+
+#[derive(Deserialize)]
+struct AuditQuery {
+    entity: Option<String>,
+    entity_id: Option<String>,
+    actor: Option<String>,
+    before_id: Option<i64>,
+    limit: Option<i64>,
+}
+
+/// The audit log, newest first (needs `audit:read`).
+#[utoipa::path(get, path = "/api/v1/audit", tag = "audit", security(("bearer" = [])),
+    params(("entity" = Option<String>, Query), ("entity_id" = Option<String>, Query), ("actor" = Option<String>, Query), ("before_id" = Option<i64>, Query), ("limit" = Option<i64>, Query)),
+    responses((status = 200, description = "records")))]
+async fn audit_log(
+    State(s): State<AppState>,
+    Authenticated(actor, _): Authenticated,
+    Query(q): Query<AuditQuery>,
+) -> ApiResult {
+    actor.require(loanbook_service::Permission::AuditRead)?;
+    let filter = AuditFilter {
+        entity: q.entity,
+        entity_id: q.entity_id,
+        actor: q.actor,
+        before_id: q.before_id,
+        limit: q.limit.unwrap_or(50),
+    };
+    ok(audit::query(s.app.db(), &filter)
+        .await
+        .map_err(loanbook_service::ServiceError::from)?)
+}
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+    }
+}
+
+/// The OpenAPI document of `/api/v1`.
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "loanbook API", description = "Credit operations: customers, products, ledger, audit. Money is a string with two decimals; errors are application/problem+json."),
+    paths(login, logout, create_token, revoke_token, list_users, add_user, create_customer, search_customers, get_customer, set_status,
+          add_product, list_products, get_product, product_versions, trial_balance, list_entries, post_entry, reverse_entry, audit_log),
+    components(schemas(LoginRequest, TokenRequest, NewUserRequest, StatusRequest, LineRequest, EntryRequest, ReversalRequest)),
+    modifiers(&BearerAuth),
+    tags((name = "auth"), (name = "users"), (name = "customers"), (name = "products"), (name = "ledger"), (name = "audit"))
+)]
+pub struct ApiDoc;
+
+/// The API routes.
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/auth/login", post(login))
+        .route("/api/v1/auth/logout", post(logout))
+        .route("/api/v1/auth/tokens", post(create_token))
+        .route("/api/v1/auth/tokens/{id}", delete(revoke_token))
+        .route("/api/v1/users", get(list_users).post(add_user))
+        .route(
+            "/api/v1/customers",
+            get(search_customers).post(create_customer),
+        )
+        .route("/api/v1/customers/{id}", get(get_customer))
+        .route("/api/v1/customers/{id}/status", post(set_status))
+        .route("/api/v1/products", get(list_products).post(add_product))
+        .route("/api/v1/products/{code}", get(get_product))
+        .route("/api/v1/products/{code}/versions", get(product_versions))
+        .route("/api/v1/ledger/trial-balance", get(trial_balance))
+        .route("/api/v1/ledger/entries", get(list_entries).post(post_entry))
+        .route("/api/v1/ledger/entries/{id}/reversal", post(reverse_entry))
+        .route("/api/v1/audit", get(audit_log))
+}
+
+/// `/api/openapi.json` and the interactive docs at `/api/docs` (served from the binary).
+pub fn docs() -> Router<AppState> {
+    SwaggerUi::new("/api/docs")
+        .url("/api/openapi.json", ApiDoc::openapi())
+        .into()
+}

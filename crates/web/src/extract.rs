@@ -1,0 +1,96 @@
+//! Who is asking: a bearer token (machines) or the session cookie (the console).
+
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::header;
+use axum::http::request::Parts;
+use loanbook_service::{Actor, auth};
+use serde::de::DeserializeOwned;
+
+use crate::AppState;
+use crate::problem::{Problem, describe_json_error};
+
+/// The cookie holding the console session token.
+pub const SESSION_COOKIE: &str = "lb_session";
+
+/// The token sent with a request, if any.
+pub fn token(parts: &Parts) -> Option<String> {
+    if let Some(value) = parts
+        .headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        && let Some(token) = value.strip_prefix("Bearer ")
+    {
+        return Some(token.trim().to_owned());
+    }
+    cookie(parts, SESSION_COOKIE)
+}
+
+/// The value of cookie `name`.
+pub fn cookie(parts: &Parts, name: &str) -> Option<String> {
+    parts
+        .headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v.to_owned())
+}
+
+/// An authenticated actor, with the request id for the audit log.
+pub struct Authenticated(pub Actor, pub String);
+
+impl FromRequestParts<AppState> for Authenticated {
+    type Rejection = Problem;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let token = token(parts).ok_or_else(|| {
+            Problem::from(loanbook_service::ServiceError::Unauthenticated(
+                "send Authorization: Bearer <token> (POST /api/v1/auth/login gives one)".into(),
+            ))
+        })?;
+        let mut actor = auth::authenticate(&state.app, &token).await?;
+        actor.request_id = parts
+            .headers
+            .get("x-request-id")
+            .and_then(|v| v.to_str().ok())
+            .map(|s| s.chars().take(64).collect());
+        Ok(Authenticated(actor, token))
+    }
+}
+
+/// A JSON body whose errors name the field and the rule, never the value.
+pub struct JsonBody<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for JsonBody<T> {
+    type Rejection = Problem;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        match axum::Json::<T>::from_request(req, state).await {
+            Ok(axum::Json(value)) => Ok(JsonBody(value)),
+            Err(rejection) => {
+                use axum::extract::rejection::JsonRejection;
+                let detail = match &rejection {
+                    JsonRejection::JsonDataError(e) => describe_json_error(
+                        &std::error::Error::source(e)
+                            .map(|s| s.to_string())
+                            .unwrap_or_default(),
+                    ),
+                    JsonRejection::JsonSyntaxError(_) => "the body is not valid JSON".to_owned(),
+                    JsonRejection::MissingJsonContentType(_) => {
+                        "send Content-Type: application/json".to_owned()
+                    }
+                    JsonRejection::BytesRejection(_) => {
+                        "the body could not be read (too large?)".to_owned()
+                    }
+                    _ => "the body could not be read".to_owned(),
+                };
+                Err(Problem::bad_request(detail))
+            }
+        }
+    }
+}
