@@ -108,6 +108,14 @@ async fn login(State(state): State<AppState>, Form(form): Form<LoginForm>) -> Re
             );
             ([(header::SET_COOKIE, cookie)], Redirect::to("/customers")).into_response()
         }
+        Err(loanbook_service::ServiceError::Store(e)) => {
+            tracing::error!(error = %e, "store failure at login");
+            (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                login_page(Some("系统暂时不可用 The system is unavailable; try again")),
+            )
+                .into_response()
+        }
         Err(e) => (StatusCode::UNAUTHORIZED, login_page(Some(&e.to_string()))).into_response(),
     }
 }

@@ -101,11 +101,17 @@ impl IntoResponse for Problem {
 /// A serde error as a message that names the field but never repeats the value sent.
 pub fn describe_json_error(message: &str) -> String {
     // "invalid type: string \"13800138000\", expected i64 at line 1 column 9"
-    for prefix in ["invalid type:", "invalid value:", "invalid length"] {
-        if let Some(rest) = message.strip_prefix(prefix)
-            && let Some(expected) = rest.find(", expected")
+    // (axum prefixes the field path: "name: invalid type: …")
+    for marker in ["invalid type:", "invalid value:", "invalid length"] {
+        if let Some(at) = message.find(marker)
+            && let Some(expected) = message[at..].find(", expected")
         {
-            return format!("{}{}", prefix.trim_end_matches(':'), &rest[expected..]);
+            return format!(
+                "{}{}{}",
+                &message[..at],
+                marker.trim_end_matches(':'),
+                &message[at + expected..]
+            );
         }
     }
     message.to_owned()
