@@ -387,6 +387,15 @@ async fn unique_identity(
     tx: &mut loanbook_store::Tx<'_>,
     row: &CustomerRow,
 ) -> Result<Vec<Violation>, ServiceError> {
+    unique_identity_except(tx, row, None).await
+}
+
+/// As [`unique_identity`], ignoring customer `except` (the one being updated).
+async fn unique_identity_except(
+    tx: &mut loanbook_store::Tx<'_>,
+    row: &CustomerRow,
+    except: Option<i64>,
+) -> Result<Vec<Violation>, ServiceError> {
     let mut v = Vec::new();
     for (column, field, hash) in [
         ("id_number_hash", "id_number", &row.id_number_hash),
@@ -395,7 +404,8 @@ async fn unique_identity(
         if let Some(hash) = hash
             && let Some((id, _)) = customers::find_by_hash(&mut **tx, column, hash)
                 .await?
-                .first()
+                .into_iter()
+                .find(|(id, _)| Some(*id) != except)
         {
             v.push(Violation::new(
                 field,
@@ -486,6 +496,63 @@ pub async fn get(
     }
     shown.duplicates = duplicates_of(app, &row).await?;
     Ok(shown)
+}
+
+/// Replaces the details of customer `id` with `input` (its kind cannot change), checked
+/// like a new customer; before and after (masked) go to the audit log.
+///
+/// # Errors
+/// Forbidden without `customer:write`; not found; [`ServiceError::Invalid`].
+pub async fn update(
+    app: &App,
+    actor: &Actor,
+    id: i64,
+    input: &CustomerInput,
+) -> Result<CustomerView, ServiceError> {
+    actor.require(Permission::CustomerWrite)?;
+    let as_of = app.business_date().await?;
+    let mut tx = app.db().begin().await?;
+    let before = customers::get(&mut *tx, id)
+        .await?
+        .ok_or_else(|| ServiceError::NotFound(format!("customer {id}")))?;
+    if input.kind.trim() != before.kind {
+        return Err(ServiceError::invalid(
+            "kind",
+            format!(
+                "cannot change from {} (create a new customer instead)",
+                before.kind
+            ),
+        ));
+    }
+    let (mut checked, violations) = check(app, input, as_of);
+    if !violations.is_empty() {
+        return Err(ServiceError::Invalid(violations));
+    }
+    let taken = unique_identity_except(&mut tx, &checked.row, Some(id)).await?;
+    if !taken.is_empty() {
+        return Err(ServiceError::Invalid(taken));
+    }
+    checked.row.id = id;
+    checked.row.status = before.status.clone();
+    checked.row.status_reason = before.status_reason.clone();
+    checked.row.created_by = before.created_by.clone();
+    checked.row.created_at = before.created_at.clone();
+    checked.row.updated_at = timestamp(app.now());
+    customers::update(&mut tx, &checked.row).await?;
+    let before_view = view(app, &before, false, as_of)?;
+    let after_view = view(app, &checked.row, false, as_of)?;
+    record(
+        &mut tx,
+        actor,
+        "customer.update",
+        "customer",
+        &id.to_string(),
+        Some(serde_json::to_value(&before_view).unwrap_or_default()),
+        Some(serde_json::to_value(&after_view).unwrap_or_default()),
+    )
+    .await?;
+    tx.commit().await?;
+    get(app, actor, id, false).await
 }
 
 /// A customer search as entered.

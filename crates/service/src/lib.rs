@@ -6,6 +6,7 @@
 
 pub mod admin;
 pub mod auth;
+pub mod customer_records;
 pub mod customers;
 pub mod demo;
 mod error;

@@ -254,3 +254,49 @@ pub async fn count(db: &Db) -> Result<i64, StoreError> {
         .fetch_one(db.pool())
         .await?)
 }
+
+/// Replaces the fields of customer `id` (kind and id stay), bumping its version.
+///
+/// # Errors
+/// A database error.
+pub async fn update(tx: &mut Tx<'_>, c: &CustomerRow) -> Result<(), StoreError> {
+    sqlx::query(
+        "UPDATE customers SET name = $1, id_number_enc = $2, id_number_hash = $3, id_number_masked = $4, uscc = $5, uscc_hash = $6, \
+         phone_enc = $7, phone_hash = $8, phone_masked = $9, address_enc = $10, province = $11, city = $12, birth_date = $13, sex = $14, \
+         employer = $15, monthly_income_minor = $16, marital_status = $17, education = $18, employment_years = $19, housing = $20, \
+         legal_representative = $21, industry = $22, registered_capital_minor = $23, established_on = $24, annual_revenue_minor = $25, \
+         employees = $26, review_date = $27, updated_at = $28, version = version + 1 WHERE id = $29",
+    )
+    .bind(&c.name)
+    .bind(&c.id_number_enc)
+    .bind(&c.id_number_hash)
+    .bind(&c.id_number_masked)
+    .bind(&c.uscc)
+    .bind(&c.uscc_hash)
+    .bind(&c.phone_enc)
+    .bind(&c.phone_hash)
+    .bind(&c.phone_masked)
+    .bind(&c.address_enc)
+    .bind(&c.province)
+    .bind(&c.city)
+    .bind(&c.birth_date)
+    .bind(&c.sex)
+    .bind(&c.employer)
+    .bind(c.monthly_income_minor)
+    .bind(&c.marital_status)
+    .bind(&c.education)
+    .bind(c.employment_years)
+    .bind(&c.housing)
+    .bind(&c.legal_representative)
+    .bind(&c.industry)
+    .bind(c.registered_capital_minor)
+    .bind(&c.established_on)
+    .bind(c.annual_revenue_minor)
+    .bind(c.employees)
+    .bind(&c.review_date)
+    .bind(&c.updated_at)
+    .bind(c.id)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}

@@ -11,6 +11,7 @@
 pub mod audit;
 pub mod business_date;
 pub mod crypto;
+pub mod customer_records;
 pub mod customers;
 mod db;
 mod error;

@@ -9,6 +9,9 @@ use axum::routing::{delete, get, post};
 use axum::{Json, Router};
 use loanbook_core::ledger::{LineDraft, Side};
 use loanbook_core::money::{Currency, Money};
+use loanbook_service::customer_records::{
+    self as records, CollateralInput, ContactInput, CreditReportInput, GuaranteeInput,
+};
 use loanbook_service::customers::{self, CustomerInput, SearchInput};
 use loanbook_service::{auth, ledger, products};
 use loanbook_store::audit::{self, AuditFilter};
@@ -167,6 +170,149 @@ async fn get_customer(
     Query(q): Query<ShowQuery>,
 ) -> ApiResult {
     ok(customers::get(&s.app, &actor, id, q.unmask).await?)
+}
+
+/// Replace a customer's details (the kind cannot change); checked like a new customer.
+#[utoipa::path(put, path = "/api/v1/customers/{id}", tag = "customers", request_body = Object, params(("id" = i64, Path)), security(("bearer" = [])), responses((status = 200, description = "the customer, masked"), (status = 422, description = "every field and rule broken")))]
+async fn update_customer(
+    State(s): State<AppState>,
+    Authenticated(actor, _): Authenticated,
+    Path(id): Path<i64>,
+    JsonBody(input): JsonBody<CustomerInput>,
+) -> ApiResult {
+    ok(customers::update(&s.app, &actor, id, &input).await?)
+}
+
+/// Contact history of a customer.
+#[utoipa::path(get, path = "/api/v1/customers/{id}/contacts", tag = "customers", params(("id" = i64, Path)), security(("bearer" = [])), responses((status = 200, description = "contacts, newest first")))]
+async fn list_contacts(
+    State(s): State<AppState>,
+    Authenticated(actor, _): Authenticated,
+    Path(id): Path<i64>,
+) -> ApiResult {
+    ok(records::contacts(&s.app, &actor, id).await?)
+}
+
+/// Record a contact: `channel` (phone, sms, email, visit, wechat, letter), `direction`
+/// (inbound, outbound), `summary`.
+#[utoipa::path(post, path = "/api/v1/customers/{id}/contacts", tag = "customers", request_body = Object, params(("id" = i64, Path)), security(("bearer" = [])), responses((status = 201, description = "the contact")))]
+async fn add_contact(
+    State(s): State<AppState>,
+    Authenticated(actor, _): Authenticated,
+    Path(id): Path<i64>,
+    JsonBody(b): JsonBody<ContactInput>,
+) -> ApiResult {
+    created(records::add_contact(&s.app, &actor, id, &b).await?)
+}
+
+#[derive(Deserialize)]
+struct UploadQuery {
+    kind: String,
+    file_name: String,
+}
+
+/// Upload a document: the file is the request body; `kind` and `file_name` in the
+/// query. PDF, PNG or JPEG (checked by content), at most 10 MiB.
+#[utoipa::path(post, path = "/api/v1/customers/{id}/documents", tag = "customers", request_body(content = Vec<u8>, content_type = "application/octet-stream"),
+    params(("id" = i64, Path), ("kind" = String, Query), ("file_name" = String, Query)), security(("bearer" = [])),
+    responses((status = 201, description = "the document's metadata"), (status = 422, description = "wrong kind, size or type")))]
+async fn upload_document(
+    State(s): State<AppState>,
+    Authenticated(actor, _): Authenticated,
+    Path(id): Path<i64>,
+    Query(q): Query<UploadQuery>,
+    body: axum::body::Bytes,
+) -> ApiResult {
+    created(records::upload_document(&s.app, &actor, id, &q.kind, &q.file_name, &body).await?)
+}
+
+/// Documents of a customer.
+#[utoipa::path(get, path = "/api/v1/customers/{id}/documents", tag = "customers", params(("id" = i64, Path)), security(("bearer" = [])), responses((status = 200, description = "documents")))]
+async fn list_documents(
+    State(s): State<AppState>,
+    Authenticated(actor, _): Authenticated,
+    Path(id): Path<i64>,
+) -> ApiResult {
+    ok(records::documents(&s.app, &actor, id).await?)
+}
+
+/// A document's content (its SHA-256 is checked before it is sent).
+#[utoipa::path(get, path = "/api/v1/documents/{id}/content", tag = "customers", params(("id" = i64, Path)), security(("bearer" = [])), responses((status = 200, description = "the file")))]
+async fn document_content(
+    State(s): State<AppState>,
+    Authenticated(actor, _): Authenticated,
+    Path(id): Path<i64>,
+) -> ApiResult {
+    let (doc, bytes) = records::document_content(&s.app, &actor, id).await?;
+    Ok((
+        [(axum::http::header::CONTENT_TYPE, doc.content_type)],
+        bytes,
+    )
+        .into_response())
+}
+
+/// Credit-bureau reports of a customer.
+#[utoipa::path(get, path = "/api/v1/customers/{id}/credit-reports", tag = "customers", params(("id" = i64, Path)), security(("bearer" = [])), responses((status = 200, description = "reports, newest first")))]
+async fn list_credit_reports(
+    State(s): State<AppState>,
+    Authenticated(actor, _): Authenticated,
+    Path(id): Path<i64>,
+) -> ApiResult {
+    ok(records::credit_reports(&s.app, &actor, id).await?)
+}
+
+/// Keep a credit-bureau report snapshot: `bureau`, `pulled_on`, `report` (an object).
+#[utoipa::path(post, path = "/api/v1/customers/{id}/credit-reports", tag = "customers", request_body = Object, params(("id" = i64, Path)), security(("bearer" = [])), responses((status = 201, description = "the report")))]
+async fn add_credit_report(
+    State(s): State<AppState>,
+    Authenticated(actor, _): Authenticated,
+    Path(id): Path<i64>,
+    JsonBody(b): JsonBody<CreditReportInput>,
+) -> ApiResult {
+    created(records::add_credit_report(&s.app, &actor, id, &b).await?)
+}
+
+/// Collateral of a customer.
+#[utoipa::path(get, path = "/api/v1/customers/{id}/collateral", tag = "customers", params(("id" = i64, Path)), security(("bearer" = [])), responses((status = 200, description = "collateral")))]
+async fn list_collateral(
+    State(s): State<AppState>,
+    Authenticated(actor, _): Authenticated,
+    Path(id): Path<i64>,
+) -> ApiResult {
+    ok(records::collaterals(&s.app, &actor, id).await?)
+}
+
+/// Register collateral: kind, description, valuation, valued_on, ltv, custody, lien_status.
+#[utoipa::path(post, path = "/api/v1/customers/{id}/collateral", tag = "customers", request_body = Object, params(("id" = i64, Path)), security(("bearer" = [])), responses((status = 201, description = "the collateral")))]
+async fn add_collateral(
+    State(s): State<AppState>,
+    Authenticated(actor, _): Authenticated,
+    Path(id): Path<i64>,
+    JsonBody(b): JsonBody<CollateralInput>,
+) -> ApiResult {
+    created(records::add_collateral(&s.app, &actor, id, &b).await?)
+}
+
+/// Guarantees for a customer.
+#[utoipa::path(get, path = "/api/v1/customers/{id}/guarantors", tag = "customers", params(("id" = i64, Path)), security(("bearer" = [])), responses((status = 200, description = "guarantees")))]
+async fn list_guarantees(
+    State(s): State<AppState>,
+    Authenticated(actor, _): Authenticated,
+    Path(id): Path<i64>,
+) -> ApiResult {
+    ok(records::guarantees(&s.app, &actor, id).await?)
+}
+
+/// Register a guarantor: a customer (`guarantor_customer_id`) or an outside person
+/// (`guarantor_name`, `guarantor_id_number`), and the `amount`.
+#[utoipa::path(post, path = "/api/v1/customers/{id}/guarantors", tag = "customers", request_body = Object, params(("id" = i64, Path)), security(("bearer" = [])), responses((status = 201, description = "the guarantee")))]
+async fn add_guarantee(
+    State(s): State<AppState>,
+    Authenticated(actor, _): Authenticated,
+    Path(id): Path<i64>,
+    JsonBody(b): JsonBody<GuaranteeInput>,
+) -> ApiResult {
+    created(records::add_guarantee(&s.app, &actor, id, &b).await?)
 }
 
 /// `POST /api/v1/customers/{id}/status`
@@ -399,6 +545,8 @@ impl Modify for BearerAuth {
 #[openapi(
     info(title = "loanbook API", description = "Credit operations: customers, products, ledger, audit. Money is a string with two decimals; errors are application/problem+json."),
     paths(login, logout, create_token, revoke_token, list_users, add_user, create_customer, search_customers, get_customer, set_status,
+          update_customer, list_contacts, add_contact, upload_document, list_documents, document_content, list_credit_reports, add_credit_report,
+          list_collateral, add_collateral, list_guarantees, add_guarantee,
           add_product, list_products, get_product, product_versions, trial_balance, list_entries, post_entry, reverse_entry, audit_log),
     components(schemas(LoginRequest, TokenRequest, NewUserRequest, StatusRequest, LineRequest, EntryRequest, ReversalRequest)),
     modifiers(&BearerAuth),
@@ -418,7 +566,35 @@ pub fn routes() -> Router<AppState> {
             "/api/v1/customers",
             get(search_customers).post(create_customer),
         )
-        .route("/api/v1/customers/{id}", get(get_customer))
+        .route(
+            "/api/v1/customers/{id}",
+            get(get_customer).put(update_customer),
+        )
+        .route(
+            "/api/v1/customers/{id}/contacts",
+            get(list_contacts).post(add_contact),
+        )
+        .route(
+            "/api/v1/customers/{id}/documents",
+            get(list_documents)
+                .post(upload_document)
+                .layer(axum::extract::DefaultBodyLimit::max(
+                    records::MAX_DOCUMENT_BYTES + 1024,
+                )),
+        )
+        .route("/api/v1/documents/{id}/content", get(document_content))
+        .route(
+            "/api/v1/customers/{id}/credit-reports",
+            get(list_credit_reports).post(add_credit_report),
+        )
+        .route(
+            "/api/v1/customers/{id}/collateral",
+            get(list_collateral).post(add_collateral),
+        )
+        .route(
+            "/api/v1/customers/{id}/guarantors",
+            get(list_guarantees).post(add_guarantee),
+        )
         .route("/api/v1/customers/{id}/status", post(set_status))
         .route("/api/v1/products", get(list_products).post(add_product))
         .route("/api/v1/products/{code}", get(get_product))
