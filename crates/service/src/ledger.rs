@@ -4,10 +4,11 @@
 
 use loanbook_core::ledger::{self as gl, CHART, LineDraft, Side, check_entry};
 use loanbook_core::money::{Currency, Money};
-use loanbook_store::Tx;
 use loanbook_store::audit::timestamp;
 use loanbook_store::ledger::{self, EntryRow, LineRow};
+use loanbook_store::{Tx, idempotency};
 use serde::Serialize;
+use sha2::Digest;
 
 use crate::{Actor, App, Permission, ServiceError, record};
 
@@ -138,22 +139,53 @@ pub async fn post_in(
     Ok(ledger::insert_entry(tx, &row).await?)
 }
 
-/// Posts a manual entry (e.g. capital paid in, a funding-source borrowing).
+/// Posts a manual entry (e.g. capital paid in, a funding-source borrowing). With an
+/// idempotency key, a retry of the same request returns the first entry and posts
+/// nothing; the same key with a different request is refused.
 ///
 /// # Errors
-/// Forbidden without `ledger:post`; [`ServiceError::Invalid`] for unbalanced lines.
+/// Forbidden without `ledger:post`; [`ServiceError::Invalid`] for unbalanced lines;
+/// [`ServiceError::Conflict`] for a key reused with another request.
 pub async fn post_manual(
     app: &App,
     actor: &Actor,
     description: &str,
     currency: Currency,
     lines: &[LineDraft],
+    idempotency_key: Option<&str>,
 ) -> Result<EntryView, ServiceError> {
     actor.require(Permission::LedgerPost)?;
     if description.trim().is_empty() {
         return Err(ServiceError::invalid("description", "is required"));
     }
+    if let Some(key) = idempotency_key
+        && (key.is_empty() || key.len() > 200)
+    {
+        return Err(ServiceError::invalid(
+            "Idempotency-Key",
+            "must be 1–200 characters",
+        ));
+    }
     let mut tx = app.db().begin().await?;
+    let scope = format!("ledger.post:{}", actor.username);
+    if let Some(key) = idempotency_key {
+        let request = format!("{description}\u{1f}{currency}\u{1f}{lines:?}");
+        let request_hash = hex::encode(sha2::Sha256::digest(request.as_bytes()));
+        if let Some(first) =
+            idempotency::claim(&mut tx, &scope, key, &request_hash, &timestamp(app.now())).await?
+        {
+            if first.request_hash != request_hash {
+                return Err(ServiceError::Conflict(format!(
+                    "the Idempotency-Key '{key}' was used for a different request"
+                )));
+            }
+            let id: i64 = first.body.parse().map_err(|_| {
+                ServiceError::Conflict(format!("the request with key '{key}' is still in progress"))
+            })?;
+            tx.rollback().await?;
+            return entry(app, actor, id).await;
+        }
+    }
     let draft = EntryDraft {
         description,
         source: "manual",
@@ -162,6 +194,9 @@ pub async fn post_manual(
         reverses: None,
     };
     let id = post_in(&mut tx, app, actor, &draft).await?;
+    if let Some(key) = idempotency_key {
+        idempotency::complete(&mut tx, &scope, key, 201, &id.to_string()).await?;
+    }
     record(
         &mut tx,
         actor,
@@ -396,9 +431,16 @@ mod tests {
                 line("1001", Side::Debit, 500_000_000),
                 line("3001", Side::Credit, 500_000_000),
             ];
-            let e = post_manual(&app, &admin, "capital paid in", Currency::CNY, &capital)
-                .await
-                .unwrap();
+            let e = post_manual(
+                &app,
+                &admin,
+                "capital paid in",
+                Currency::CNY,
+                &capital,
+                None,
+            )
+            .await
+            .unwrap();
             assert_eq!(e.lines[0].debit.to_string(), "5000000.00", "{}", t.label);
             let tb = trial_balance(&app, &admin).await.unwrap();
             let cash = tb.accounts.iter().find(|a| a.code == "1001").unwrap();
@@ -425,7 +467,7 @@ mod tests {
                 line("1001", Side::Debit, 100),
                 line("3001", Side::Credit, 99),
             ];
-            let err = post_manual(&app, &admin, "oops", Currency::CNY, &bad)
+            let err = post_manual(&app, &admin, "oops", Currency::CNY, &bad, None)
                 .await
                 .unwrap_err();
             assert!(err.to_string().contains("do not balance"), "{err}");
@@ -438,7 +480,7 @@ mod tests {
                 line("1001", Side::Debit, 100),
                 line("3001", Side::Credit, 100),
             ];
-            let e = post_manual(&app, &admin, "fine", Currency::CNY, &ok)
+            let e = post_manual(&app, &admin, "fine", Currency::CNY, &ok, None)
                 .await
                 .unwrap();
             // someone edits a line behind loanbook's back
@@ -459,9 +501,53 @@ mod tests {
                 request_id: None,
             };
             assert!(matches!(
-                post_manual(&app, &officer, "x", Currency::CNY, &ok).await,
+                post_manual(&app, &officer, "x", Currency::CNY, &ok, None).await,
                 Err(ServiceError::Forbidden { .. })
             ));
+        }
+    }
+
+    #[tokio::test]
+    async fn a_retried_posting_is_posted_once() {
+        for (app, admin, t) in apps().await {
+            let lines = [
+                line("1001", Side::Debit, 100_000),
+                line("3001", Side::Credit, 100_000),
+            ];
+            let first = post_manual(&app, &admin, "capital", Currency::CNY, &lines, Some("k-1"))
+                .await
+                .unwrap();
+            let again = post_manual(&app, &admin, "capital", Currency::CNY, &lines, Some("k-1"))
+                .await
+                .unwrap();
+            assert_eq!(first.id, again.id, "{}", t.label);
+            assert_eq!(entries(&app, &admin, None, 10).await.unwrap().len(), 1);
+            let other = [line("1001", Side::Debit, 5), line("3001", Side::Credit, 5)];
+            assert!(matches!(
+                post_manual(&app, &admin, "capital", Currency::CNY, &other, Some("k-1")).await,
+                Err(ServiceError::Conflict(_))
+            ));
+            // concurrent retries of one key post once
+            let (a, b) = tokio::join!(
+                post_manual(
+                    &app,
+                    &admin,
+                    "loan from bank",
+                    Currency::CNY,
+                    &lines,
+                    Some("k-2")
+                ),
+                post_manual(
+                    &app,
+                    &admin,
+                    "loan from bank",
+                    Currency::CNY,
+                    &lines,
+                    Some("k-2")
+                )
+            );
+            assert_eq!(a.unwrap().id, b.unwrap().id);
+            assert_eq!(entries(&app, &admin, None, 10).await.unwrap().len(), 2);
         }
     }
 

@@ -15,6 +15,7 @@ pub mod customer_records;
 pub mod customers;
 mod db;
 mod error;
+pub mod idempotency;
 pub mod ledger;
 pub mod migrations;
 pub mod products;

@@ -462,11 +462,14 @@ fn line(index: usize, l: &LineRequest) -> Result<LineDraft, Problem> {
     })
 }
 
-/// Post a manual journal entry (needs `ledger:post`).
-#[utoipa::path(post, path = "/api/v1/ledger/entries", tag = "ledger", request_body = EntryRequest, security(("bearer" = [])), responses((status = 201, description = "the entry"), (status = 422, description = "unbalanced or invalid lines")))]
+/// Post a manual journal entry (needs `ledger:post`). Send an `Idempotency-Key` header:
+/// a retry with the same key returns the first entry and posts nothing.
+#[utoipa::path(post, path = "/api/v1/ledger/entries", tag = "ledger", request_body = EntryRequest, security(("bearer" = [])),
+    params(("Idempotency-Key" = Option<String>, Header, description = "makes a retry safe")), responses((status = 201, description = "the entry"), (status = 422, description = "unbalanced or invalid lines")))]
 async fn post_entry(
     State(s): State<AppState>,
     Authenticated(actor, _): Authenticated,
+    headers: axum::http::HeaderMap,
     JsonBody(b): JsonBody<EntryRequest>,
 ) -> ApiResult {
     let lines = b
@@ -475,7 +478,8 @@ async fn post_entry(
         .enumerate()
         .map(|(i, l)| line(i, l))
         .collect::<Result<Vec<_>, _>>()?;
-    created(ledger::post_manual(&s.app, &actor, &b.description, Currency::CNY, &lines).await?)
+    let key = headers.get("idempotency-key").and_then(|v| v.to_str().ok());
+    created(ledger::post_manual(&s.app, &actor, &b.description, Currency::CNY, &lines, key).await?)
 }
 
 /// `POST /api/v1/ledger/entries/{id}/reversal`
