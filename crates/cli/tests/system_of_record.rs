@@ -129,3 +129,81 @@ fn commands_refuse_an_uninitialised_database() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("loanbook init"), "{stderr}");
 }
+
+/// A database with four audit records, and a way to run SQL on it behind loanbook's back.
+fn audited() -> (tempfile::TempDir, impl Fn(&str)) {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    ok(
+        d,
+        &[
+            "init",
+            "--admin-password",
+            "Admin-2026-pass",
+            "--business-date",
+            "2026-11-23",
+        ],
+    );
+    ok(
+        d,
+        &[
+            "user",
+            "add",
+            "--username",
+            "wang",
+            "--role",
+            "loan_officer",
+            "--password",
+            "Officer-2026-x",
+        ],
+    );
+    ok(
+        d,
+        &[
+            "user",
+            "add",
+            "--username",
+            "li.na",
+            "--role",
+            "collector",
+            "--password",
+            "Collector-2026-x",
+        ],
+    );
+    assert!(ok(d, &["audit", "verify"]).starts_with("audit log intact: 4 records"));
+    let url = format!("sqlite://{}", d.join("loanbook-data/loanbook.db").display());
+    let tamper = move |sql: &str| {
+        tokio::runtime::Runtime::new().unwrap().block_on(async {
+            let db = loanbook_store::Db::connect(&url).await.unwrap();
+            let mut tx = db.begin().await.unwrap();
+            loanbook_store::testing::execute(&mut tx, sql).await;
+            tx.commit().await.unwrap();
+            db.close().await;
+        });
+    };
+    (dir, tamper)
+}
+
+#[test]
+fn audit_verify_names_an_edited_record() {
+    let (dir, tamper) = audited();
+    tamper("UPDATE audit_log SET actor = 'mallory' WHERE id = 3");
+    let out = loanbook(dir.path(), &["audit", "verify"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr).trim(),
+        "error: audit record 3 was edited: its hash does not match its contents"
+    );
+}
+
+#[test]
+fn audit_verify_names_a_deleted_record() {
+    let (dir, tamper) = audited();
+    tamper("DELETE FROM audit_log WHERE id = 2");
+    let out = loanbook(dir.path(), &["audit", "verify"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr).trim(),
+        "error: audit record 2 is missing or the chain was re-linked (next present record is 3)"
+    );
+}

@@ -381,6 +381,13 @@ async fn product_versions(
     ok(products::versions(&s.app, &actor, &code).await?)
 }
 
+/// The chart of accounts: code, names, kind, normal side, and whether lines name a loan.
+#[utoipa::path(get, path = "/api/v1/ledger/accounts", tag = "ledger", security(("bearer" = [])), responses((status = 200, description = "accounts")))]
+async fn accounts(Authenticated(actor, _): Authenticated) -> ApiResult {
+    actor.require(loanbook_service::Permission::LedgerRead)?;
+    ok(loanbook_core::ledger::CHART)
+}
+
 /// The chart of accounts with totals (the trial balance).
 #[utoipa::path(get, path = "/api/v1/ledger/trial-balance", tag = "ledger", security(("bearer" = [])), responses((status = 200, description = "accounts with debit, credit and balance")))]
 async fn trial_balance(
@@ -551,7 +558,7 @@ impl Modify for BearerAuth {
     paths(login, logout, create_token, revoke_token, list_users, add_user, create_customer, search_customers, get_customer, set_status,
           update_customer, list_contacts, add_contact, upload_document, list_documents, document_content, list_credit_reports, add_credit_report,
           list_collateral, add_collateral, list_guarantees, add_guarantee,
-          add_product, list_products, get_product, product_versions, trial_balance, list_entries, post_entry, reverse_entry, audit_log),
+          add_product, list_products, get_product, product_versions, accounts, trial_balance, list_entries, post_entry, reverse_entry, audit_log),
     components(schemas(LoginRequest, TokenRequest, NewUserRequest, StatusRequest, LineRequest, EntryRequest, ReversalRequest)),
     modifiers(&BearerAuth),
     tags((name = "auth"), (name = "users"), (name = "customers"), (name = "products"), (name = "ledger"), (name = "audit"))
@@ -603,6 +610,7 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/products", get(list_products).post(add_product))
         .route("/api/v1/products/{code}", get(get_product))
         .route("/api/v1/products/{code}/versions", get(product_versions))
+        .route("/api/v1/ledger/accounts", get(accounts))
         .route("/api/v1/ledger/trial-balance", get(trial_balance))
         .route("/api/v1/ledger/entries", get(list_entries).post(post_entry))
         .route("/api/v1/ledger/entries/{id}/reversal", post(reverse_entry))
