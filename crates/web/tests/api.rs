@@ -352,6 +352,88 @@ fn endpoints() -> Vec<(
         ),
         ("GET", "/api/v1/audit", Some(Permission::AuditRead), None),
         (
+            "GET",
+            "/api/v1/ledger/accounts",
+            Some(Permission::LedgerRead),
+            None,
+        ),
+        (
+            "PUT",
+            "/api/v1/customers/1",
+            Some(Permission::CustomerWrite),
+            Some(json!({"kind": "business", "name": "x"})),
+        ),
+        (
+            "GET",
+            "/api/v1/customers/1/contacts",
+            Some(Permission::CustomerRead),
+            None,
+        ),
+        (
+            "POST",
+            "/api/v1/customers/1/contacts",
+            Some(Permission::CustomerWrite),
+            Some(json!({"channel": "phone", "direction": "outbound", "summary": "s"})),
+        ),
+        (
+            "GET",
+            "/api/v1/customers/1/documents",
+            Some(Permission::CustomerRead),
+            None,
+        ),
+        (
+            "POST",
+            "/api/v1/customers/1/documents?kind=other&file_name=a.pdf",
+            Some(Permission::DocumentWrite),
+            None,
+        ),
+        (
+            "GET",
+            "/api/v1/documents/999/content",
+            Some(Permission::CustomerRead),
+            None,
+        ),
+        (
+            "GET",
+            "/api/v1/customers/1/credit-reports",
+            Some(Permission::CustomerRead),
+            None,
+        ),
+        (
+            "POST",
+            "/api/v1/customers/1/credit-reports",
+            Some(Permission::DocumentWrite),
+            Some(json!({"bureau": "pboc", "pulled_on": "2026-11-01", "report": {"score": 700}})),
+        ),
+        (
+            "GET",
+            "/api/v1/customers/1/collateral",
+            Some(Permission::CustomerRead),
+            None,
+        ),
+        (
+            "POST",
+            "/api/v1/customers/1/collateral",
+            Some(Permission::CustomerWrite),
+            Some(
+                json!({"kind": "vehicle", "description": "car", "valuation": "100000", "valued_on": "2026-11-01", "custody": "bank", "lien_status": "registered"}),
+            ),
+        ),
+        (
+            "GET",
+            "/api/v1/customers/1/guarantors",
+            Some(Permission::CustomerRead),
+            None,
+        ),
+        (
+            "POST",
+            "/api/v1/customers/1/guarantors",
+            Some(Permission::CustomerWrite),
+            Some(
+                json!({"guarantor_name": "李娜", "guarantor_id_number": "11010519491231002X", "amount": "1000"}),
+            ),
+        ),
+        (
             "POST",
             "/api/v1/auth/tokens",
             None,
