@@ -9,6 +9,7 @@ mod context;
 mod customer;
 mod error;
 mod ledger;
+mod model;
 mod product;
 mod schedule;
 mod serve;
@@ -77,6 +78,9 @@ enum Command {
     /// Users.
     #[command(subcommand)]
     User(UserCommand),
+    /// Credit models (评分卡): train, evaluate, score.
+    #[command(subcommand)]
+    Model(model::ModelCommand),
     /// The general ledger (总账).
     #[command(subcommand)]
     Ledger(ledger::LedgerCommand),
@@ -104,6 +108,7 @@ fn main() -> ExitCode {
     };
     let result = match &cli.command {
         Command::Schedule(args) => schedule::run(args),
+        Command::Model(command) => model::run(command),
         command => run_async(&cli, command),
     };
     match result {
@@ -134,7 +139,7 @@ fn run_async(cli: &Cli, command: &Command) -> Result<String, CliError> {
         .map_err(|e| CliError::Failed(format!("cannot start the runtime: {e}")))?;
     runtime.block_on(async {
         match command {
-            Command::Schedule(_) => unreachable!("handled synchronously"),
+            Command::Schedule(_) | Command::Model(_) => unreachable!("handled synchronously"),
             Command::Serve(args) => serve::run(&location, args).await,
             Command::Init(args) => admin::init(&location, args).await,
             Command::Migrate => admin::migrate(&location).await,

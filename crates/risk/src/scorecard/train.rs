@@ -266,6 +266,12 @@ pub struct TrainReport {
     /// The model (fitted on all rows for k-fold, on the training part for a split), with
     /// its metrics filled in.
     pub model: Model,
+    /// Scores of the held-out rows (out-of-fold for k-fold), for the report's charts.
+    #[serde(skip)]
+    pub held_out_scores: Vec<i64>,
+    /// Whether each held-out row was bad.
+    #[serde(skip)]
+    pub held_out_bad: Vec<bool>,
 }
 
 fn evaluate(model: &Model, data: &Dataset) -> Result<(Vec<i64>, Vec<f64>, f64), TrainError> {
@@ -350,7 +356,11 @@ pub fn train(data: &Dataset, options: &TrainOptions) -> Result<TrainReport, Trai
             let (train_scores, _, train_auc) = evaluate(&m, data)?;
             m.metrics.train_auc = train_auc;
             m.metrics.score_deciles = deciles(&train_scores);
-            return Ok(TrainReport { model: m });
+            return Ok(TrainReport {
+                model: m,
+                held_out_scores: oof_scores,
+                held_out_bad: held.bad,
+            });
         }
     };
     let (scores, pds, test_auc) = evaluate(&model, &held_out)?;
@@ -365,7 +375,11 @@ pub fn train(data: &Dataset, options: &TrainOptions) -> Result<TrainReport, Trai
     let (train_scores, _, train_auc) = evaluate(&model, &data.subset(&train_rows))?;
     model.metrics.train_auc = train_auc;
     model.metrics.score_deciles = deciles(&train_scores);
-    Ok(TrainReport { model })
+    Ok(TrainReport {
+        model,
+        held_out_scores: scores,
+        held_out_bad: held_out.bad,
+    })
 }
 
 fn deciles(scores: &[i64]) -> Vec<f64> {
