@@ -42,7 +42,7 @@ fn synthetic(rows: usize) -> Dataset {
     Dataset::from_csv(csv.as_bytes(), "default", &[]).expect("synthetic data parses")
 }
 
-#[divan::bench]
+#[divan::bench(sample_count = 200, sample_size = 2000)]
 fn score_20_variables(bencher: Bencher) {
     let data = synthetic(20_000);
     let options = TrainOptions {
