@@ -75,3 +75,32 @@ fn taiwan_credit_card_five_fold_auc() {
         model.metrics.test_auc
     );
 }
+
+#[test]
+fn the_shipped_demo_model_reads_and_scores() {
+    let path: PathBuf = [
+        env!("CARGO_MANIFEST_DIR"),
+        "..",
+        "..",
+        "models",
+        "german-demo.json",
+    ]
+    .iter()
+    .collect();
+    let model =
+        loanbook_risk::scorecard::model::Model::from_json(&std::fs::read_to_string(path).unwrap())
+            .unwrap();
+    let data = Dataset::from_csv(&shared("german_credit.csv"), "default", &[]).unwrap();
+    assert_eq!(
+        model.fingerprint, data.fingerprint,
+        "the demo model was trained on this file"
+    );
+    let (scores, _) = loanbook_risk::scorecard::train::score_dataset(&model, &data).unwrap();
+    let scores: Vec<f64> = scores.iter().map(|s| *s as f64).collect();
+    let auc = loanbook_risk::scorecard::metrics::auc(&scores, &data.bad);
+    assert!(
+        (auc - model.metrics.train_auc).abs() < 1e-9,
+        "{auc} vs {}",
+        model.metrics.train_auc
+    );
+}
