@@ -37,6 +37,21 @@ pub const DOCUMENT_KINDS: &[&str] = &[
     "other",
 ];
 
+/// A positive CNY amount, or a violation of `field` (and zero).
+fn positive_amount(field: &str, text: &str, v: &mut Vec<Violation>) -> Money {
+    match Money::parse(text, Currency::CNY) {
+        Ok(m) if m.is_positive() => m,
+        Ok(_) => {
+            v.push(Violation::new(field, "must be greater than 0"));
+            Money::zero(Currency::CNY)
+        }
+        Err(e) => {
+            v.push(Violation::new(field, e.to_string()));
+            Money::zero(Currency::CNY)
+        }
+    }
+}
+
 async fn customer_exists(app: &App, id: i64) -> Result<(), ServiceError> {
     customers::get(app.db().pool(), id)
         .await?
@@ -518,17 +533,7 @@ pub async fn add_collateral(
     if input.description.trim().is_empty() || input.description.chars().count() > 500 {
         v.push(Violation::new("description", "must be 1–500 characters"));
     }
-    let valuation = match Money::parse(&input.valuation, Currency::CNY) {
-        Ok(m) if m.is_positive() => m,
-        Ok(_) => {
-            v.push(Violation::new("valuation", "must be greater than 0"));
-            Money::zero(Currency::CNY)
-        }
-        Err(e) => {
-            v.push(Violation::new("valuation", e.to_string()));
-            Money::zero(Currency::CNY)
-        }
-    };
+    let valuation = positive_amount("valuation", &input.valuation, &mut v);
     match NaiveDate::parse_from_str(&input.valued_on, "%Y-%m-%d") {
         Ok(d) if d <= as_of => {}
         Ok(_) => v.push(Violation::new(
@@ -675,17 +680,7 @@ pub async fn add_guarantee(
             "give either guarantor_customer_id or guarantor_name with guarantor_id_number",
         )),
     }
-    let amount = match Money::parse(&input.amount, Currency::CNY) {
-        Ok(m) if m.is_positive() => m,
-        Ok(_) => {
-            v.push(Violation::new("amount", "must be greater than 0"));
-            Money::zero(Currency::CNY)
-        }
-        Err(e) => {
-            v.push(Violation::new("amount", e.to_string()));
-            Money::zero(Currency::CNY)
-        }
-    };
+    let amount = positive_amount("amount", &input.amount, &mut v);
     if !v.is_empty() {
         return Err(ServiceError::Invalid(v));
     }

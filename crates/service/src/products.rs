@@ -56,28 +56,36 @@ fn view(row: &ProductRow) -> Result<ProductVersion, ServiceError> {
 /// Reads fields out of a JSON object, collecting every violation.
 struct Reader<'a> {
     object: &'a Map<String, Value>,
+    /// Prepended to field names: `fees.` for the fields of `fees`.
+    prefix: &'static str,
     violations: Vec<Violation>,
 }
 
 impl<'a> Reader<'a> {
-    fn required(&mut self, field: &str) -> Option<&'a Value> {
+    fn new(object: &'a Map<String, Value>, prefix: &'static str) -> Reader<'a> {
+        Reader {
+            object,
+            prefix,
+            violations: Vec::new(),
+        }
+    }
+
+    /// The field's value; a missing required field is a violation.
+    fn value(&mut self, field: &str, required: bool) -> Option<&'a Value> {
         let v = self.object.get(field).filter(|v| !v.is_null());
-        if v.is_none() {
-            self.violations.push(Violation::new(field, "is required"));
+        if v.is_none() && required {
+            self.fail(field, "is required");
         }
         v
     }
 
     fn fail(&mut self, field: &str, rule: impl Into<String>) {
-        self.violations.push(Violation::new(field, rule));
+        self.violations
+            .push(Violation::new(format!("{}{field}", self.prefix), rule));
     }
 
     fn text(&mut self, field: &str, required: bool, default: &str) -> String {
-        let value = if required {
-            self.required(field)
-        } else {
-            self.object.get(field)
-        };
+        let value = self.value(field, required);
         match value {
             Some(Value::String(s)) => s.clone(),
             None | Some(Value::Null) => default.to_owned(),
@@ -89,11 +97,7 @@ impl<'a> Reader<'a> {
     }
 
     fn money(&mut self, field: &str, currency: Currency, required: bool) -> Money {
-        let value = if required {
-            self.required(field)
-        } else {
-            self.object.get(field)
-        };
+        let value = self.value(field, required);
         let text = match value {
             Some(Value::String(s)) => s.clone(),
             Some(Value::Number(n)) if n.is_i64() || n.is_u64() => n.to_string(),
@@ -117,11 +121,7 @@ impl<'a> Reader<'a> {
     }
 
     fn decimal(&mut self, field: &str, required: bool, default: &str) -> Decimal {
-        let value = if required {
-            self.required(field)
-        } else {
-            self.object.get(field)
-        };
+        let value = self.value(field, required);
         let text = match value {
             Some(Value::String(s)) => s.clone(),
             Some(Value::Number(n)) if n.is_i64() || n.is_u64() => n.to_string(),
@@ -138,11 +138,7 @@ impl<'a> Reader<'a> {
     }
 
     fn count(&mut self, field: &str, required: bool, default: u32) -> u32 {
-        let value = if required {
-            self.required(field)
-        } else {
-            self.object.get(field)
-        };
+        let value = self.value(field, required);
         match value {
             Some(Value::Number(n)) => n
                 .as_u64()
@@ -160,11 +156,7 @@ impl<'a> Reader<'a> {
     }
 
     fn flag(&mut self, field: &str, required: bool, default: bool) -> bool {
-        let value = if required {
-            self.required(field)
-        } else {
-            self.object.get(field)
-        };
+        let value = self.value(field, required);
         match value {
             Some(Value::Bool(b)) => *b,
             None | Some(Value::Null) => default,
@@ -176,11 +168,7 @@ impl<'a> Reader<'a> {
     }
 
     fn strings(&mut self, field: &str, required: bool) -> Vec<String> {
-        let value = if required {
-            self.required(field)
-        } else {
-            self.object.get(field)
-        };
+        let value = self.value(field, required);
         match value {
             Some(Value::Array(items)) if items.iter().all(Value::is_string) => items
                 .iter()
@@ -205,6 +193,15 @@ impl<'a> Reader<'a> {
     }
 }
 
+/// The object in `field` (empty when absent or not an object).
+fn nested(object: &Map<String, Value>, field: &str) -> Map<String, Value> {
+    object
+        .get(field)
+        .and_then(Value::as_object)
+        .cloned()
+        .unwrap_or_default()
+}
+
 /// Parses a product definition, collecting every violation.
 ///
 /// # Errors
@@ -213,10 +210,7 @@ pub fn parse_product(json: &Value) -> Result<Product, ServiceError> {
     let Some(object) = json.as_object() else {
         return Err(ServiceError::invalid("product", "must be a JSON object"));
     };
-    let mut r = Reader {
-        object,
-        violations: Vec::new(),
-    };
+    let mut r = Reader::new(object, "");
     let code = r.text("code", true, "");
     let name = r.text("name", true, "");
     let currency_text = r.text("currency", true, "CNY");
@@ -248,45 +242,23 @@ pub fn parse_product(json: &Value) -> Result<Product, ServiceError> {
     let grace_days = r.count("grace_days", true, 0);
     let penalty_multiplier = r.decimal("penalty_multiplier", true, "1.5");
     let compound_interest = r.flag("compound_interest", true, true);
-    let fees_object = object
-        .get("fees")
-        .and_then(Value::as_object)
-        .cloned()
-        .unwrap_or_default();
-    let mut fr = Reader {
-        object: &fees_object,
-        violations: Vec::new(),
-    };
+    let fees_object = nested(object, "fees");
+    let mut fr = Reader::new(&fees_object, "fees.");
     let fees = Fees {
         origination_rate: fr.decimal("origination_rate", false, "0"),
         origination_fixed: fr.money("origination_fixed", currency, false),
         late_fee: fr.money("late_fee", currency, false),
     };
-    r.violations.extend(
-        fr.violations
-            .into_iter()
-            .map(|v| Violation::new(format!("fees.{}", v.field), v.rule)),
-    );
+    r.violations.extend(fr.violations);
     let prepayment_penalty_rate = r.decimal("prepayment_penalty_rate", false, "0");
-    let eligibility_object = object
-        .get("eligibility")
-        .and_then(Value::as_object)
-        .cloned()
-        .unwrap_or_default();
-    let mut er = Reader {
-        object: &eligibility_object,
-        violations: Vec::new(),
-    };
+    let eligibility_object = nested(object, "eligibility");
+    let mut er = Reader::new(&eligibility_object, "eligibility.");
     let eligibility = Eligibility {
         age_min: er.count("age_min", false, 18),
         age_max: er.count("age_max", false, 65),
         provinces: er.strings("provinces", false),
     };
-    r.violations.extend(
-        er.violations
-            .into_iter()
-            .map(|v| Violation::new(format!("eligibility.{}", v.field), v.rule)),
-    );
+    r.violations.extend(er.violations);
     let required_documents = r.strings("required_documents", false);
     let secured = r.flag("secured", false, false);
     let order_codes = r.strings("allocation_order", false);

@@ -91,55 +91,93 @@ fn from_row(r: &sqlx::any::AnyRow) -> Result<CustomerRow, StoreError> {
     })
 }
 
+/// The columns every write sets, in bind order after any leading placeholders.
+const WRITE_COLUMNS: [&str; 27] = [
+    "name",
+    "id_number_enc",
+    "id_number_hash",
+    "id_number_masked",
+    "uscc",
+    "uscc_hash",
+    "phone_enc",
+    "phone_hash",
+    "phone_masked",
+    "address_enc",
+    "province",
+    "city",
+    "birth_date",
+    "sex",
+    "employer",
+    "monthly_income_minor",
+    "marital_status",
+    "education",
+    "employment_years",
+    "housing",
+    "legal_representative",
+    "industry",
+    "registered_capital_minor",
+    "established_on",
+    "annual_revenue_minor",
+    "employees",
+    "review_date",
+];
+
+type AnyQuery<'q> = sqlx::query::Query<'q, Any, sqlx::any::AnyArguments<'q>>;
+
+/// Binds the [`WRITE_COLUMNS`] of `c`, in order.
+fn bind_fields<'q>(q: AnyQuery<'q>, c: &'q CustomerRow) -> AnyQuery<'q> {
+    q.bind(&c.name)
+        .bind(&c.id_number_enc)
+        .bind(&c.id_number_hash)
+        .bind(&c.id_number_masked)
+        .bind(&c.uscc)
+        .bind(&c.uscc_hash)
+        .bind(&c.phone_enc)
+        .bind(&c.phone_hash)
+        .bind(&c.phone_masked)
+        .bind(&c.address_enc)
+        .bind(&c.province)
+        .bind(&c.city)
+        .bind(&c.birth_date)
+        .bind(&c.sex)
+        .bind(&c.employer)
+        .bind(c.monthly_income_minor)
+        .bind(&c.marital_status)
+        .bind(&c.education)
+        .bind(c.employment_years)
+        .bind(&c.housing)
+        .bind(&c.legal_representative)
+        .bind(&c.industry)
+        .bind(c.registered_capital_minor)
+        .bind(&c.established_on)
+        .bind(c.annual_revenue_minor)
+        .bind(c.employees)
+        .bind(&c.review_date)
+}
+
 /// Inserts a customer and returns its id.
 ///
 /// # Errors
 /// A database error.
 pub async fn insert(tx: &mut Tx<'_>, c: &CustomerRow) -> Result<i64, StoreError> {
-    let id: i64 = sqlx::query_scalar(
-        "INSERT INTO customers (kind, name, status, status_reason, id_number_enc, id_number_hash, id_number_masked, uscc, uscc_hash, \
-         phone_enc, phone_hash, phone_masked, address_enc, province, city, birth_date, sex, employer, monthly_income_minor, marital_status, \
-         education, employment_years, housing, legal_representative, industry, registered_capital_minor, established_on, annual_revenue_minor, \
-         employees, review_date, created_by, created_at, updated_at, version) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, \
-         $27, $28, $29, $30, $31, $32, $33, 1) RETURNING id",
-    )
-    .bind(&c.kind)
-    .bind(&c.name)
-    .bind(&c.status)
-    .bind(&c.status_reason)
-    .bind(&c.id_number_enc)
-    .bind(&c.id_number_hash)
-    .bind(&c.id_number_masked)
-    .bind(&c.uscc)
-    .bind(&c.uscc_hash)
-    .bind(&c.phone_enc)
-    .bind(&c.phone_hash)
-    .bind(&c.phone_masked)
-    .bind(&c.address_enc)
-    .bind(&c.province)
-    .bind(&c.city)
-    .bind(&c.birth_date)
-    .bind(&c.sex)
-    .bind(&c.employer)
-    .bind(c.monthly_income_minor)
-    .bind(&c.marital_status)
-    .bind(&c.education)
-    .bind(c.employment_years)
-    .bind(&c.housing)
-    .bind(&c.legal_representative)
-    .bind(&c.industry)
-    .bind(c.registered_capital_minor)
-    .bind(&c.established_on)
-    .bind(c.annual_revenue_minor)
-    .bind(c.employees)
-    .bind(&c.review_date)
-    .bind(&c.created_by)
-    .bind(&c.created_at)
-    .bind(&c.updated_at)
-    .fetch_one(&mut **tx)
-    .await?;
-    Ok(id)
+    let n = WRITE_COLUMNS.len();
+    let placeholders: Vec<String> = (1..=n + 6).map(|i| format!("${i}")).collect();
+    let sql = format!(
+        "INSERT INTO customers ({}, kind, status, status_reason, created_by, created_at, updated_at, version) \
+         VALUES ({}, 1) RETURNING id",
+        WRITE_COLUMNS.join(", "),
+        placeholders.join(", ")
+    );
+    let row = bind_fields(sqlx::query(&sql), c)
+        .bind(&c.kind)
+        .bind(&c.status)
+        .bind(&c.status_reason)
+        .bind(&c.created_by)
+        .bind(&c.created_at)
+        .bind(&c.updated_at)
+        .fetch_one(&mut **tx)
+        .await?;
+    Ok(row.try_get("id")?)
 }
 
 /// Customer `id`.
@@ -260,43 +298,22 @@ pub async fn count(db: &Db) -> Result<i64, StoreError> {
 /// # Errors
 /// A database error.
 pub async fn update(tx: &mut Tx<'_>, c: &CustomerRow) -> Result<(), StoreError> {
-    sqlx::query(
-        "UPDATE customers SET name = $1, id_number_enc = $2, id_number_hash = $3, id_number_masked = $4, uscc = $5, uscc_hash = $6, \
-         phone_enc = $7, phone_hash = $8, phone_masked = $9, address_enc = $10, province = $11, city = $12, birth_date = $13, sex = $14, \
-         employer = $15, monthly_income_minor = $16, marital_status = $17, education = $18, employment_years = $19, housing = $20, \
-         legal_representative = $21, industry = $22, registered_capital_minor = $23, established_on = $24, annual_revenue_minor = $25, \
-         employees = $26, review_date = $27, updated_at = $28, version = version + 1 WHERE id = $29",
-    )
-    .bind(&c.name)
-    .bind(&c.id_number_enc)
-    .bind(&c.id_number_hash)
-    .bind(&c.id_number_masked)
-    .bind(&c.uscc)
-    .bind(&c.uscc_hash)
-    .bind(&c.phone_enc)
-    .bind(&c.phone_hash)
-    .bind(&c.phone_masked)
-    .bind(&c.address_enc)
-    .bind(&c.province)
-    .bind(&c.city)
-    .bind(&c.birth_date)
-    .bind(&c.sex)
-    .bind(&c.employer)
-    .bind(c.monthly_income_minor)
-    .bind(&c.marital_status)
-    .bind(&c.education)
-    .bind(c.employment_years)
-    .bind(&c.housing)
-    .bind(&c.legal_representative)
-    .bind(&c.industry)
-    .bind(c.registered_capital_minor)
-    .bind(&c.established_on)
-    .bind(c.annual_revenue_minor)
-    .bind(c.employees)
-    .bind(&c.review_date)
-    .bind(&c.updated_at)
-    .bind(c.id)
-    .execute(&mut **tx)
-    .await?;
+    let n = WRITE_COLUMNS.len();
+    let sets: Vec<String> = WRITE_COLUMNS
+        .iter()
+        .enumerate()
+        .map(|(i, col)| format!("{col} = ${}", i + 1))
+        .collect();
+    let sql = format!(
+        "UPDATE customers SET {}, updated_at = ${}, version = version + 1 WHERE id = ${}",
+        sets.join(", "),
+        n + 1,
+        n + 2
+    );
+    bind_fields(sqlx::query(&sql), c)
+        .bind(&c.updated_at)
+        .bind(c.id)
+        .execute(&mut **tx)
+        .await?;
     Ok(())
 }
