@@ -108,7 +108,7 @@ fn main() -> ExitCode {
     };
     let result = match &cli.command {
         Command::Schedule(args) => schedule::run(args),
-        Command::Model(command) => model::run(command),
+        Command::Model(command) if command.is_offline() => model::run(command),
         command => run_async(&cli, command),
     };
     match result {
@@ -139,7 +139,8 @@ fn run_async(cli: &Cli, command: &Command) -> Result<String, CliError> {
         .map_err(|e| CliError::Failed(format!("cannot start the runtime: {e}")))?;
     runtime.block_on(async {
         match command {
-            Command::Schedule(_) | Command::Model(_) => unreachable!("handled synchronously"),
+            Command::Model(command) => model::run_registry(&location, command).await,
+            Command::Schedule(_) => unreachable!("handled synchronously"),
             Command::Serve(args) => serve::run(&location, args).await,
             Command::Init(args) => admin::init(&location, args).await,
             Command::Migrate => admin::migrate(&location).await,

@@ -34,6 +34,51 @@ pub enum ModelCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Deploy a model to the registry with its field mapping (checked now, not at scoring).
+    Deploy {
+        /// The model file.
+        #[arg(long)]
+        model: String,
+        /// The mapping file: {"variable": "application.amount" | "customer.age" | "credit_report.KEY"}.
+        #[arg(long)]
+        mapping: String,
+        /// draft, champion or challenger.
+        #[arg(long, default_value = "draft")]
+        status: String,
+        /// Share of applications a challenger also scores (default 0.1).
+        #[arg(long)]
+        share: Option<String>,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// The registry: every deployed version and its status.
+    List {
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Change a deployed model's status: draft, champion, challenger or retired.
+    SetStatus {
+        /// Registry id.
+        #[arg(long)]
+        id: i64,
+        /// The new status.
+        #[arg(long)]
+        status: String,
+        /// Challenger share.
+        #[arg(long)]
+        share: Option<String>,
+    },
+    /// Score drift: PSI of live scores against training, by month.
+    Monitor {
+        /// Registry id.
+        #[arg(long)]
+        id: i64,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// Score every row of a CSV: adds score, probability, band and reasons columns.
     Score {
         /// The model file.
@@ -124,7 +169,117 @@ struct Summary<'a> {
     seconds: f64,
 }
 
-/// Runs a model command.
+impl ModelCommand {
+    /// True for the commands that work on files alone (no database).
+    pub fn is_offline(&self) -> bool {
+        matches!(
+            self,
+            ModelCommand::Train(_) | ModelCommand::Evaluate { .. } | ModelCommand::Score { .. }
+        )
+    }
+}
+
+/// Runs a registry command (deploy, list, set-status, monitor).
+pub async fn run_registry(
+    location: &crate::context::Location,
+    command: &ModelCommand,
+) -> Result<String, CliError> {
+    use loanbook_service::models;
+    let app = location.app().await?;
+    let actor = crate::context::operator();
+    match command {
+        ModelCommand::Deploy {
+            model,
+            mapping,
+            status,
+            share,
+            json: as_json,
+        } => {
+            let model_text = String::from_utf8(read("--model", model)?)
+                .map_err(|_| CliError::usage("--model", "not UTF-8 text"))?;
+            let mapping_text = read("--mapping", mapping)?;
+            let mapping: loanbook_risk::scorecard::mapping::Mapping =
+                serde_json::from_slice(&mapping_text).map_err(|e| {
+                    CliError::usage("--mapping", format!("not a mapping object: {e}"))
+                })?;
+            let deployed = models::deploy(
+                &app,
+                &actor,
+                &model_text,
+                &mapping,
+                status,
+                share.as_deref(),
+            )
+            .await?;
+            if *as_json {
+                json(&deployed)
+            } else {
+                Ok(format!(
+                    "deployed {} version {} as {} (registry id {})\n",
+                    deployed.name, deployed.version, deployed.status, deployed.id
+                ))
+            }
+        }
+        ModelCommand::List { json: as_json } => {
+            let all = models::list(&app, &actor).await?;
+            if *as_json {
+                return json(&all);
+            }
+            let mut out = format!(
+                "{:>4}  {:<20}  {:>7}  {:<10}  {:>6}  {:>8}  {}\n",
+                "id", "name", "version", "status", "share", "test AUC", "deployed"
+            );
+            for m in &all {
+                out.push_str(&format!(
+                    "{:>4}  {:<20}  {:>7}  {:<10}  {:>6}  {:>8}  {} by {}\n",
+                    m.id,
+                    m.name,
+                    m.version,
+                    m.status,
+                    m.challenger_share,
+                    m.test_auc,
+                    m.created_at,
+                    m.created_by
+                ));
+            }
+            Ok(out)
+        }
+        ModelCommand::SetStatus { id, status, share } => {
+            let m = models::set_status(&app, &actor, *id, status, share.as_deref()).await?;
+            Ok(format!(
+                "model {} ({} version {}) is now {}\n",
+                m.id, m.name, m.version, m.status
+            ))
+        }
+        ModelCommand::Monitor { id, json: as_json } => {
+            let drift = models::monitor(&app, &actor, *id).await?;
+            if *as_json {
+                return json(&drift);
+            }
+            let mut out = format!(
+                "{:<8}  {:>7}  {:>10}  {:>7}\n",
+                "month", "scores", "mean", "PSI"
+            );
+            for d in &drift {
+                let verdict = if d.psi > 0.25 {
+                    "  shift"
+                } else if d.psi > 0.1 {
+                    "  watch"
+                } else {
+                    ""
+                };
+                out.push_str(&format!(
+                    "{:<8}  {:>7}  {:>10.1}  {:>7.4}{verdict}\n",
+                    d.month, d.count, d.mean_score, d.psi
+                ));
+            }
+            Ok(out)
+        }
+        _ => unreachable!("offline commands run without the database"),
+    }
+}
+
+/// Runs a model command that works on files alone.
 pub fn run(command: &ModelCommand) -> Result<String, CliError> {
     match command {
         ModelCommand::Train(a) => train_command(a),
@@ -155,6 +310,7 @@ pub fn run(command: &ModelCommand) -> Result<String, CliError> {
             }
         }
         ModelCommand::Score { model, data, out } => score_command(&load_model(model)?, data, out),
+        _ => unreachable!("registry commands need the database"),
     }
 }
 

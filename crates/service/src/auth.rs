@@ -38,11 +38,15 @@ pub enum Permission {
     AuditRead,
     /// Manage users and roles.
     UserManage,
+    /// See credit models and their monitoring.
+    ModelRead,
+    /// Deploy credit models and change their status.
+    ModelManage,
 }
 
 impl Permission {
     /// Every permission.
-    pub const ALL: [Permission; 10] = [
+    pub const ALL: [Permission; 12] = [
         Permission::CustomerRead,
         Permission::CustomerWrite,
         Permission::PiiView,
@@ -53,6 +57,8 @@ impl Permission {
         Permission::LedgerPost,
         Permission::AuditRead,
         Permission::UserManage,
+        Permission::ModelRead,
+        Permission::ModelManage,
     ];
 
     /// The code, e.g. `pii:view`.
@@ -68,6 +74,8 @@ impl Permission {
             Permission::LedgerPost => "ledger:post",
             Permission::AuditRead => "audit:read",
             Permission::UserManage => "user:manage",
+            Permission::ModelRead => "model:read",
+            Permission::ModelManage => "model:manage",
         }
     }
 }
@@ -136,8 +144,14 @@ impl Role {
         match self {
             Role::Admin => &Permission::ALL,
             Role::LoanOfficer => &[CustomerRead, CustomerWrite, DocumentWrite, ProductRead],
-            Role::CreditAnalyst => &[CustomerRead, DocumentWrite, ProductRead],
-            Role::Approver | Role::CommitteeMember => &[CustomerRead, ProductRead],
+            Role::CreditAnalyst => &[
+                CustomerRead,
+                DocumentWrite,
+                ProductRead,
+                ModelRead,
+                ModelManage,
+            ],
+            Role::Approver | Role::CommitteeMember => &[CustomerRead, ProductRead, ModelRead],
             Role::Operations => &[
                 CustomerRead,
                 ProductRead,
@@ -146,7 +160,14 @@ impl Role {
                 LedgerPost,
             ],
             Role::Collector => &[CustomerRead],
-            Role::Compliance => &[CustomerRead, PiiView, ProductRead, LedgerRead, AuditRead],
+            Role::Compliance => &[
+                CustomerRead,
+                PiiView,
+                ProductRead,
+                LedgerRead,
+                AuditRead,
+                ModelRead,
+            ],
             Role::CustomerService => &[CustomerRead, CustomerWrite, ProductRead],
         }
     }

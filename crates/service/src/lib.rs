@@ -11,6 +11,7 @@ pub mod customers;
 pub mod demo;
 mod error;
 pub mod ledger;
+pub mod models;
 pub mod products;
 
 use std::path::{Path, PathBuf};

@@ -19,6 +19,7 @@ pub mod idempotency;
 pub mod ledger;
 pub mod migrations;
 pub mod products;
+pub mod score_models;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
 pub mod users;

@@ -13,7 +13,7 @@ use loanbook_service::customer_records::{
     self as records, CollateralInput, ContactInput, CreditReportInput, GuaranteeInput,
 };
 use loanbook_service::customers::{self, CustomerInput, SearchInput};
-use loanbook_service::{auth, ledger, products};
+use loanbook_service::{auth, ledger, models, products};
 use loanbook_store::audit::{self, AuditFilter};
 use serde::Deserialize;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
@@ -539,6 +539,93 @@ async fn audit_log(
         .map_err(loanbook_service::ServiceError::from)?)
 }
 
+/// `POST /api/v1/models`
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DeployRequest {
+    /// The model artifact (the JSON `loanbook model train` writes).
+    #[schema(value_type = Object)]
+    pub model: serde_json::Value,
+    /// Variable → `application.*`, `customer.*` or `credit_report.*`.
+    #[schema(value_type = Object)]
+    pub mapping: loanbook_risk::scorecard::mapping::Mapping,
+    /// draft, champion or challenger.
+    pub status: String,
+    /// Share of applications a challenger also scores, e.g. "0.1".
+    pub challenger_share: Option<String>,
+}
+
+/// Deploy a model with its mapping (checked now; needs `model:manage`).
+#[utoipa::path(post, path = "/api/v1/models", tag = "models", request_body = DeployRequest, security(("bearer" = [])), responses((status = 201, description = "the registered version"), (status = 422, description = "every mapping problem")))]
+async fn deploy_model(
+    State(s): State<AppState>,
+    Authenticated(actor, _): Authenticated,
+    JsonBody(b): JsonBody<DeployRequest>,
+) -> ApiResult {
+    created(
+        models::deploy(
+            &s.app,
+            &actor,
+            &b.model.to_string(),
+            &b.mapping,
+            &b.status,
+            b.challenger_share.as_deref(),
+        )
+        .await?,
+    )
+}
+
+/// The model registry.
+#[utoipa::path(get, path = "/api/v1/models", tag = "models", security(("bearer" = [])), responses((status = 200, description = "registered versions")))]
+async fn list_models(
+    State(s): State<AppState>,
+    Authenticated(actor, _): Authenticated,
+) -> ApiResult {
+    ok(models::list(&s.app, &actor).await?)
+}
+
+/// One registered model with its artifact.
+#[utoipa::path(get, path = "/api/v1/models/{id}", tag = "models", params(("id" = i64, Path)), security(("bearer" = [])), responses((status = 200, description = "the model"), (status = 404, description = "no such model")))]
+async fn get_model(
+    State(s): State<AppState>,
+    Authenticated(actor, _): Authenticated,
+    Path(id): Path<i64>,
+) -> ApiResult {
+    let (registered, model) = models::get(&s.app, &actor, id).await?;
+    ok(serde_json::json!({"registry": registered, "model": model}))
+}
+
+/// `POST /api/v1/models/{id}/status`
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ModelStatusRequest {
+    /// draft, champion, challenger or retired.
+    pub status: String,
+    /// Challenger share.
+    pub challenger_share: Option<String>,
+}
+
+/// Change a model's status (a new champion or challenger retires the one it replaces).
+#[utoipa::path(post, path = "/api/v1/models/{id}/status", tag = "models", request_body = ModelStatusRequest, params(("id" = i64, Path)), security(("bearer" = [])), responses((status = 200, description = "the model")))]
+async fn model_status(
+    State(s): State<AppState>,
+    Authenticated(actor, _): Authenticated,
+    Path(id): Path<i64>,
+    JsonBody(b): JsonBody<ModelStatusRequest>,
+) -> ApiResult {
+    ok(models::set_status(&s.app, &actor, id, &b.status, b.challenger_share.as_deref()).await?)
+}
+
+/// Score drift: PSI of live scores against training, by month.
+#[utoipa::path(get, path = "/api/v1/models/{id}/monitoring", tag = "models", params(("id" = i64, Path)), security(("bearer" = [])), responses((status = 200, description = "months with count, mean score and PSI")))]
+async fn model_monitoring(
+    State(s): State<AppState>,
+    Authenticated(actor, _): Authenticated,
+    Path(id): Path<i64>,
+) -> ApiResult {
+    ok(models::monitor(&s.app, &actor, id).await?)
+}
+
 struct BearerAuth;
 
 impl Modify for BearerAuth {
@@ -558,10 +645,11 @@ impl Modify for BearerAuth {
     paths(login, logout, create_token, revoke_token, list_users, add_user, create_customer, search_customers, get_customer, set_status,
           update_customer, list_contacts, add_contact, upload_document, list_documents, document_content, list_credit_reports, add_credit_report,
           list_collateral, add_collateral, list_guarantees, add_guarantee,
+          deploy_model, list_models, get_model, model_status, model_monitoring,
           add_product, list_products, get_product, product_versions, accounts, trial_balance, list_entries, post_entry, reverse_entry, audit_log),
-    components(schemas(LoginRequest, TokenRequest, NewUserRequest, StatusRequest, LineRequest, EntryRequest, ReversalRequest)),
+    components(schemas(LoginRequest, TokenRequest, NewUserRequest, StatusRequest, LineRequest, EntryRequest, ReversalRequest, DeployRequest, ModelStatusRequest)),
     modifiers(&BearerAuth),
-    tags((name = "auth"), (name = "users"), (name = "customers"), (name = "products"), (name = "ledger"), (name = "audit"))
+    tags((name = "auth"), (name = "users"), (name = "customers"), (name = "products"), (name = "ledger"), (name = "models"), (name = "audit"))
 )]
 pub struct ApiDoc;
 
@@ -615,6 +703,10 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/ledger/entries", get(list_entries).post(post_entry))
         .route("/api/v1/ledger/entries/{id}/reversal", post(reverse_entry))
         .route("/api/v1/audit", get(audit_log))
+        .route("/api/v1/models", get(list_models).post(deploy_model))
+        .route("/api/v1/models/{id}", get(get_model))
+        .route("/api/v1/models/{id}/status", post(model_status))
+        .route("/api/v1/models/{id}/monitoring", get(model_monitoring))
 }
 
 /// `/api/openapi.json` and the interactive docs at `/api/docs` (served from the binary).

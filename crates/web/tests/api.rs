@@ -351,6 +351,31 @@ fn endpoints() -> Vec<(
             Some(json!({"reason": "x"})),
         ),
         ("GET", "/api/v1/audit", Some(Permission::AuditRead), None),
+        ("GET", "/api/v1/models", Some(Permission::ModelRead), None),
+        (
+            "POST",
+            "/api/v1/models",
+            Some(Permission::ModelManage),
+            Some(json!({"model": {}, "mapping": {}, "status": "draft"})),
+        ),
+        (
+            "GET",
+            "/api/v1/models/999",
+            Some(Permission::ModelRead),
+            None,
+        ),
+        (
+            "POST",
+            "/api/v1/models/999/status",
+            Some(Permission::ModelManage),
+            Some(json!({"status": "retired"})),
+        ),
+        (
+            "GET",
+            "/api/v1/models/999/monitoring",
+            Some(Permission::ModelRead),
+            None,
+        ),
         (
             "GET",
             "/api/v1/ledger/accounts",

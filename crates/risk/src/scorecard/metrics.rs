@@ -91,6 +91,24 @@ pub fn psi_with_cuts(expected: &[f64], actual: &[f64], cuts: &[f64]) -> f64 {
     e.iter().zip(&a).map(|(e, a)| (a - e) * (a / e).ln()).sum()
 }
 
+/// PSI of `actual` scores against a training distribution known by its decile `cuts`
+/// (nine ascending cuts: each of the ten bins held 10% of the training scores).
+pub fn psi_against_deciles(cuts: &[f64], actual: &[f64]) -> f64 {
+    let bins = cuts.len() + 1;
+    let mut counts = vec![0usize; bins];
+    for x in actual {
+        counts[cuts.partition_point(|c| c <= x)] += 1;
+    }
+    let expected = 1.0 / bins as f64;
+    counts
+        .into_iter()
+        .map(|c| {
+            let a = (c as f64 / actual.len().max(1) as f64).max(0.0001);
+            (a - expected) * (a / expected).ln()
+        })
+        .sum()
+}
+
 /// One row of a score-band table.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct BandRow {
@@ -189,6 +207,18 @@ mod tests {
         let v = psi_with_cuts(&expected, &actual, &[10.0]);
         assert!((v - 0.41589).abs() < 1e-4, "{v}");
         assert!(psi(&expected, &expected).abs() < 1e-12);
+    }
+
+    #[test]
+    fn psi_against_training_deciles() {
+        // scores spread evenly over the training deciles: no shift
+        let cuts: Vec<f64> = (1..10).map(|k| f64::from(k) * 10.0).collect();
+        let even: Vec<f64> = (0..100).map(|i| f64::from(i) + 0.5).collect();
+        assert!(psi_against_deciles(&cuts, &even).abs() < 1e-12);
+        // all scores in the top decile: (1 − 0.1)·ln(10) + 9 × (0.0001 − 0.1)·ln(0.001) = 8.28
+        let shifted = vec![95.0; 50];
+        let v = psi_against_deciles(&cuts, &shifted);
+        assert!((v - 8.28).abs() < 0.01, "{v}");
     }
 
     #[test]

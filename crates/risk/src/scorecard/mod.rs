@@ -18,6 +18,7 @@
 pub mod binning;
 pub mod dataset;
 pub mod logistic;
+pub mod mapping;
 pub mod metrics;
 pub mod model;
 pub mod report;

@@ -17,11 +17,18 @@ struct Migration {
     sql: &'static str,
 }
 
-const MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    name: "system of record",
-    sql: include_str!("0001_system_of_record.sql"),
-}];
+const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        name: "system of record",
+        sql: include_str!("0001_system_of_record.sql"),
+    },
+    Migration {
+        version: 2,
+        name: "score models",
+        sql: include_str!("0002_score_models.sql"),
+    },
+];
 
 /// The newest schema version this binary knows.
 pub fn latest_version() -> i64 {
