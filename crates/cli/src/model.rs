@@ -5,7 +5,7 @@
 use clap::{Args, Subcommand};
 use loanbook_risk::scorecard::binning::Monotonic;
 use loanbook_risk::scorecard::dataset::Dataset;
-use loanbook_risk::scorecard::metrics::{auc, gini, ks};
+use loanbook_risk::scorecard::metrics::{auc, gini, ks, psi_against_deciles};
 use loanbook_risk::scorecard::model::{Model, Scaling, Value};
 use loanbook_risk::scorecard::report;
 use loanbook_risk::scorecard::train::{TrainOptions, Validation, score_dataset, train};
@@ -126,6 +126,9 @@ pub struct TrainArgs {
     /// Good:bad odds at the base score.
     #[arg(long, default_value_t = 50.0)]
     base_odds: f64,
+    /// L2 penalty of the regression (0 for none).
+    #[arg(long, default_value_t = 0.5)]
+    l2: f64,
     /// Model name.
     #[arg(long, default_value = "scorecard")]
     name: String,
@@ -296,7 +299,10 @@ pub fn run(command: &ModelCommand) -> Result<String, CliError> {
                 score_dataset(&model, &data).map_err(|e| CliError::usage("--data", e))?;
             let as_f64: Vec<f64> = scores.iter().map(|s| *s as f64).collect();
             let a = auc(&as_f64, &data.bad);
-            let result = serde_json::json!({"rows": data.rows(), "auc": a, "gini": gini(a), "ks": ks(&as_f64, &data.bad).0});
+            // PSI of these scores against the training score deciles stored in the model
+            let psi = (model.metrics.score_deciles.len() == 9)
+                .then(|| psi_against_deciles(&model.metrics.score_deciles, &as_f64));
+            let result = serde_json::json!({"rows": data.rows(), "auc": a, "gini": gini(a), "ks": ks(&as_f64, &data.bad).0, "psi": psi});
             if *as_json {
                 json(&result)
             } else {
@@ -350,6 +356,12 @@ fn train_command(a: &TrainArgs) -> Result<String, CliError> {
             test_share: share.unwrap_or(0.3),
         },
     };
+    if !(a.l2 >= 0.0 && a.l2.is_finite()) {
+        return Err(CliError::usage(
+            "--l2",
+            format!("must be 0 or more (got {})", a.l2),
+        ));
+    }
     if !(a.pdo > 0.0 && a.base_odds > 0.0) {
         return Err(CliError::usage(
             "--pdo",
@@ -365,6 +377,7 @@ fn train_command(a: &TrainArgs) -> Result<String, CliError> {
             base_odds: a.base_odds,
         },
         seed: a.seed,
+        l2: a.l2,
         validation,
         name: a.name.clone(),
         target: a.target.clone(),

@@ -6,10 +6,8 @@
 //! version champion (or challenger) retires the one it replaces. A draft can be deployed
 //! for inspection. The challenger share is 0–100% (default 10%); the champion decides.
 
-use std::collections::BTreeMap;
-
 use loanbook_risk::scorecard::mapping::{self, Binding, Mapping};
-use loanbook_risk::scorecard::metrics::psi_against_deciles;
+use loanbook_risk::scorecard::metrics::{MonthDrift, drift_by_month};
 use loanbook_risk::scorecard::model::Model;
 use loanbook_store::audit::timestamp;
 use loanbook_store::score_models::{self, ModelRow};
@@ -227,49 +225,19 @@ pub async fn get(app: &App, actor: &Actor, id: i64) -> Result<(ModelView, Model)
     Ok((view(&row)?, model))
 }
 
-/// PSI of one month's live scores against training.
-#[derive(Clone, Debug, Serialize, PartialEq)]
-pub struct MonthDrift {
-    /// `YYYY-MM`.
-    pub month: String,
-    /// Scores that month.
-    pub count: usize,
-    /// Mean score.
-    pub mean_score: f64,
-    /// Population stability index against the training deciles (< 0.1 stable, > 0.25 shift).
-    pub psi: f64,
-}
-
 /// Score-distribution monitoring of model `id`: PSI of live scores against training, by
 /// month of the business date.
 ///
 /// # Errors
 /// Forbidden without `model:read`; not found; a model without training deciles.
-#[allow(clippy::float_arithmetic)]
 pub async fn monitor(app: &App, actor: &Actor, id: i64) -> Result<Vec<MonthDrift>, ServiceError> {
     let (_, model) = get(app, actor, id).await?;
-    let cuts = &model.metrics.score_deciles;
-    if cuts.len() != 9 {
-        return Err(ServiceError::Conflict(format!(
+    let scores = score_models::scores(app.db(), id).await?;
+    drift_by_month(&model.metrics.score_deciles, &scores).ok_or_else(|| {
+        ServiceError::Conflict(format!(
             "model {id} has no training score deciles to compare with"
-        )));
-    }
-    let mut by_month: BTreeMap<String, Vec<f64>> = BTreeMap::new();
-    for (date, score) in score_models::scores(app.db(), id).await? {
-        by_month
-            .entry(date.chars().take(7).collect())
-            .or_default()
-            .push(score as f64);
-    }
-    Ok(by_month
-        .into_iter()
-        .map(|(month, scores)| MonthDrift {
-            count: scores.len(),
-            mean_score: scores.iter().sum::<f64>() / scores.len() as f64,
-            psi: psi_against_deciles(cuts, &scores),
-            month,
-        })
-        .collect())
+        ))
+    })
 }
 
 #[cfg(test)]

@@ -109,6 +109,46 @@ pub fn psi_against_deciles(cuts: &[f64], actual: &[f64]) -> f64 {
         .sum()
 }
 
+/// PSI of one month's live scores against training.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct MonthDrift {
+    /// `YYYY-MM`.
+    pub month: String,
+    /// Scores that month.
+    pub count: usize,
+    /// Mean score.
+    pub mean_score: f64,
+    /// Population stability index against the training deciles (< 0.1 stable, > 0.25 shift).
+    pub psi: f64,
+}
+
+/// Groups `(YYYY-MM-DD, score)` pairs by month and measures each month's PSI against the
+/// training decile `cuts`; `None` when the model has no deciles.
+pub fn drift_by_month(cuts: &[f64], scores: &[(String, i64)]) -> Option<Vec<MonthDrift>> {
+    if cuts.len() != 9 {
+        return None;
+    }
+    let mut by_month: std::collections::BTreeMap<String, Vec<f64>> =
+        std::collections::BTreeMap::new();
+    for (date, score) in scores {
+        by_month
+            .entry(date.chars().take(7).collect())
+            .or_default()
+            .push(*score as f64);
+    }
+    Some(
+        by_month
+            .into_iter()
+            .map(|(month, s)| MonthDrift {
+                count: s.len(),
+                mean_score: s.iter().sum::<f64>() / s.len() as f64,
+                psi: psi_against_deciles(cuts, &s),
+                month,
+            })
+            .collect(),
+    )
+}
+
 /// One row of a score-band table.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct BandRow {
