@@ -307,11 +307,12 @@ pub fn run(command: &ModelCommand) -> Result<String, CliError> {
                 json(&result)
             } else {
                 Ok(format!(
-                    "rows {}  AUC {:.4}  Gini {:.4}  KS {:.4}\n",
+                    "rows {}  AUC {:.4}  Gini {:.4}  KS {:.4}  PSI against training {}\n",
                     data.rows(),
                     a,
                     gini(a),
-                    result["ks"].as_f64().unwrap_or(0.0)
+                    result["ks"].as_f64().unwrap_or(0.0),
+                    psi.map_or("n/a".to_owned(), |p| format!("{p:.4}"))
                 ))
             }
         }
