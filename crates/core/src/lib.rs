@@ -27,6 +27,7 @@ pub mod date;
 pub mod ledger;
 pub mod legal_cap;
 pub mod money;
+pub mod origination;
 pub mod product;
 pub mod rate;
 pub mod rounding;
