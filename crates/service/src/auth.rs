@@ -42,11 +42,19 @@ pub enum Permission {
     ModelRead,
     /// Deploy credit models and change their status.
     ModelManage,
+    /// See loan applications.
+    ApplicationRead,
+    /// Create, submit and withdraw loan applications.
+    ApplicationWrite,
+    /// See funding sources.
+    FundingRead,
+    /// Create funding sources.
+    FundingManage,
 }
 
 impl Permission {
     /// Every permission.
-    pub const ALL: [Permission; 12] = [
+    pub const ALL: [Permission; 16] = [
         Permission::CustomerRead,
         Permission::CustomerWrite,
         Permission::PiiView,
@@ -59,6 +67,10 @@ impl Permission {
         Permission::UserManage,
         Permission::ModelRead,
         Permission::ModelManage,
+        Permission::ApplicationRead,
+        Permission::ApplicationWrite,
+        Permission::FundingRead,
+        Permission::FundingManage,
     ];
 
     /// The code, e.g. `pii:view`.
@@ -76,6 +88,10 @@ impl Permission {
             Permission::UserManage => "user:manage",
             Permission::ModelRead => "model:read",
             Permission::ModelManage => "model:manage",
+            Permission::ApplicationRead => "application:read",
+            Permission::ApplicationWrite => "application:write",
+            Permission::FundingRead => "funding:read",
+            Permission::FundingManage => "funding:manage",
         }
     }
 }
@@ -143,21 +159,38 @@ impl Role {
         use Permission::*;
         match self {
             Role::Admin => &Permission::ALL,
-            Role::LoanOfficer => &[CustomerRead, CustomerWrite, DocumentWrite, ProductRead],
+            Role::LoanOfficer => &[
+                CustomerRead,
+                CustomerWrite,
+                DocumentWrite,
+                ProductRead,
+                ApplicationRead,
+                ApplicationWrite,
+            ],
             Role::CreditAnalyst => &[
                 CustomerRead,
                 DocumentWrite,
                 ProductRead,
                 ModelRead,
                 ModelManage,
+                ApplicationRead,
             ],
-            Role::Approver | Role::CommitteeMember => &[CustomerRead, ProductRead, ModelRead],
+            Role::Approver | Role::CommitteeMember => &[
+                CustomerRead,
+                ProductRead,
+                ModelRead,
+                ApplicationRead,
+                FundingRead,
+            ],
             Role::Operations => &[
                 CustomerRead,
                 ProductRead,
                 ProductWrite,
                 LedgerRead,
                 LedgerPost,
+                ApplicationRead,
+                FundingRead,
+                FundingManage,
             ],
             Role::Collector => &[CustomerRead],
             Role::Compliance => &[
@@ -167,8 +200,10 @@ impl Role {
                 LedgerRead,
                 AuditRead,
                 ModelRead,
+                ApplicationRead,
+                FundingRead,
             ],
-            Role::CustomerService => &[CustomerRead, CustomerWrite, ProductRead],
+            Role::CustomerService => &[CustomerRead, CustomerWrite, ProductRead, ApplicationRead],
         }
     }
 

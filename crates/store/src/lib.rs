@@ -8,6 +8,7 @@
 //! placeholders, which both accept.
 #![deny(missing_docs)]
 
+pub mod applications;
 pub mod audit;
 pub mod business_date;
 pub mod crypto;

@@ -9,6 +9,7 @@ use axum::routing::{delete, get, post};
 use axum::{Json, Router};
 use loanbook_core::ledger::{LineDraft, Side};
 use loanbook_core::money::{Currency, Money};
+use loanbook_service::applications::{self, ApplicationInput, FundingSourceInput};
 use loanbook_service::customer_records::{
     self as records, CollateralInput, ContactInput, CreditReportInput, GuaranteeInput,
 };
@@ -626,6 +627,119 @@ async fn model_monitoring(
     ok(models::monitor(&s.app, &actor, id).await?)
 }
 
+/// Create a funding source (needs `funding:manage`): code, name, currency, limit.
+#[utoipa::path(post, path = "/api/v1/funding-sources", tag = "origination", request_body = Object, security(("bearer" = [])), responses((status = 201, description = "the funding source")))]
+async fn create_funding_source(
+    State(s): State<AppState>,
+    Authenticated(actor, _): Authenticated,
+    JsonBody(b): JsonBody<FundingSourceInput>,
+) -> ApiResult {
+    created(applications::create_funding_source(&s.app, &actor, &b).await?)
+}
+
+/// Funding sources with their limit and available balance.
+#[utoipa::path(get, path = "/api/v1/funding-sources", tag = "origination", security(("bearer" = [])), responses((status = 200, description = "funding sources")))]
+async fn list_funding_sources(
+    State(s): State<AppState>,
+    Authenticated(actor, _): Authenticated,
+) -> ApiResult {
+    ok(applications::funding_sources(&s.app, &actor).await?)
+}
+
+/// Create a draft application: customer_id, product_code, amount, term_months, method,
+/// purpose, channel (branch, online, app, partner).
+#[utoipa::path(post, path = "/api/v1/applications", tag = "origination", request_body = Object, security(("bearer" = [])), responses((status = 201, description = "id and status draft"), (status = 422, description = "every invalid field")))]
+async fn create_application(
+    State(s): State<AppState>,
+    Authenticated(actor, _): Authenticated,
+    JsonBody(b): JsonBody<ApplicationInput>,
+) -> ApiResult {
+    created(applications::create(&s.app, &actor, &b).await?)
+}
+
+#[derive(Deserialize)]
+struct ApplicationQuery {
+    status: Option<String>,
+    customer_id: Option<i64>,
+    after_id: Option<i64>,
+    limit: Option<i64>,
+}
+
+/// Applications, by `status` and `customer_id`.
+#[utoipa::path(get, path = "/api/v1/applications", tag = "origination", security(("bearer" = [])),
+    params(("status" = Option<String>, Query), ("customer_id" = Option<i64>, Query), ("after_id" = Option<i64>, Query), ("limit" = Option<i64>, Query)),
+    responses((status = 200, description = "applications")))]
+async fn list_applications(
+    State(s): State<AppState>,
+    Authenticated(actor, _): Authenticated,
+    Query(q): Query<ApplicationQuery>,
+) -> ApiResult {
+    ok(applications::list(
+        &s.app,
+        &actor,
+        q.status.as_deref(),
+        q.customer_id,
+        q.after_id,
+        q.limit,
+    )
+    .await?)
+}
+
+/// One application, with its pre-screen result.
+#[utoipa::path(get, path = "/api/v1/applications/{id}", tag = "origination", params(("id" = i64, Path)), security(("bearer" = [])), responses((status = 200, description = "the application"), (status = 404, description = "no such application")))]
+async fn get_application(
+    State(s): State<AppState>,
+    Authenticated(actor, _): Authenticated,
+    Path(id): Path<i64>,
+) -> ApiResult {
+    ok(applications::get(&s.app, &actor, id).await?)
+}
+
+/// Submit: runs the pre-screen — pre_screened, returned (documents missing) or declined
+/// (compliance), with every failed rule.
+#[utoipa::path(post, path = "/api/v1/applications/{id}/submit", tag = "origination", params(("id" = i64, Path)), security(("bearer" = [])), responses((status = 200, description = "the application after the pre-screen"), (status = 409, description = "a state that cannot be submitted")))]
+async fn submit_application(
+    State(s): State<AppState>,
+    Authenticated(actor, _): Authenticated,
+    Path(id): Path<i64>,
+) -> ApiResult {
+    ok(applications::submit(&s.app, &actor, id).await?)
+}
+
+/// `POST /api/v1/applications/{id}/withdraw`
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct WithdrawRequest {
+    /// Why.
+    pub reason: String,
+}
+
+/// Withdraw an application (before the contract).
+#[utoipa::path(post, path = "/api/v1/applications/{id}/withdraw", tag = "origination", request_body = WithdrawRequest, params(("id" = i64, Path)), security(("bearer" = [])), responses((status = 200, description = "the application")))]
+async fn withdraw_application(
+    State(s): State<AppState>,
+    Authenticated(actor, _): Authenticated,
+    Path(id): Path<i64>,
+    JsonBody(b): JsonBody<WithdrawRequest>,
+) -> ApiResult {
+    ok(applications::withdraw(&s.app, &actor, id, &b.reason).await?)
+}
+
+/// The state changes of an application: at, actor, from, to, note.
+#[utoipa::path(get, path = "/api/v1/applications/{id}/history", tag = "origination", params(("id" = i64, Path)), security(("bearer" = [])), responses((status = 200, description = "events, oldest first")))]
+async fn application_history(
+    State(s): State<AppState>,
+    Authenticated(actor, _): Authenticated,
+    Path(id): Path<i64>,
+) -> ApiResult {
+    let events: Vec<serde_json::Value> = applications::history(&s.app, &actor, id)
+        .await?
+        .into_iter()
+        .map(|(at, who, from, to, note)| serde_json::json!({"at": at, "actor": who, "from": from, "to": to, "note": note}))
+        .collect();
+    ok(events)
+}
+
 struct BearerAuth;
 
 impl Modify for BearerAuth {
@@ -646,10 +760,12 @@ impl Modify for BearerAuth {
           update_customer, list_contacts, add_contact, upload_document, list_documents, document_content, list_credit_reports, add_credit_report,
           list_collateral, add_collateral, list_guarantees, add_guarantee,
           deploy_model, list_models, get_model, model_status, model_monitoring,
+          create_funding_source, list_funding_sources, create_application, list_applications, get_application,
+          submit_application, withdraw_application, application_history,
           add_product, list_products, get_product, product_versions, accounts, trial_balance, list_entries, post_entry, reverse_entry, audit_log),
-    components(schemas(LoginRequest, TokenRequest, NewUserRequest, StatusRequest, LineRequest, EntryRequest, ReversalRequest, DeployRequest, ModelStatusRequest)),
+    components(schemas(LoginRequest, TokenRequest, NewUserRequest, StatusRequest, LineRequest, EntryRequest, ReversalRequest, DeployRequest, ModelStatusRequest, WithdrawRequest)),
     modifiers(&BearerAuth),
-    tags((name = "auth"), (name = "users"), (name = "customers"), (name = "products"), (name = "ledger"), (name = "models"), (name = "audit"))
+    tags((name = "auth"), (name = "users"), (name = "customers"), (name = "products"), (name = "ledger"), (name = "models"), (name = "origination"), (name = "audit"))
 )]
 pub struct ApiDoc;
 
@@ -703,6 +819,24 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/ledger/entries", get(list_entries).post(post_entry))
         .route("/api/v1/ledger/entries/{id}/reversal", post(reverse_entry))
         .route("/api/v1/audit", get(audit_log))
+        .route(
+            "/api/v1/funding-sources",
+            get(list_funding_sources).post(create_funding_source),
+        )
+        .route(
+            "/api/v1/applications",
+            get(list_applications).post(create_application),
+        )
+        .route("/api/v1/applications/{id}", get(get_application))
+        .route("/api/v1/applications/{id}/submit", post(submit_application))
+        .route(
+            "/api/v1/applications/{id}/withdraw",
+            post(withdraw_application),
+        )
+        .route(
+            "/api/v1/applications/{id}/history",
+            get(application_history),
+        )
         .route("/api/v1/models", get(list_models).post(deploy_model))
         .route("/api/v1/models/{id}", get(get_model))
         .route("/api/v1/models/{id}/status", post(model_status))

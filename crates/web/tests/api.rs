@@ -351,6 +351,56 @@ fn endpoints() -> Vec<(
             Some(json!({"reason": "x"})),
         ),
         ("GET", "/api/v1/audit", Some(Permission::AuditRead), None),
+        (
+            "GET",
+            "/api/v1/funding-sources",
+            Some(Permission::FundingRead),
+            None,
+        ),
+        (
+            "POST",
+            "/api/v1/funding-sources",
+            Some(Permission::FundingManage),
+            Some(json!({"code": "X", "name": "x", "limit": "-1"})),
+        ),
+        (
+            "GET",
+            "/api/v1/applications",
+            Some(Permission::ApplicationRead),
+            None,
+        ),
+        (
+            "POST",
+            "/api/v1/applications",
+            Some(Permission::ApplicationWrite),
+            Some(
+                json!({"customer_id": 1, "product_code": "NONE", "amount": "1000", "term_months": 12, "method": "annuity", "purpose": "p", "channel": "online"}),
+            ),
+        ),
+        (
+            "GET",
+            "/api/v1/applications/999",
+            Some(Permission::ApplicationRead),
+            None,
+        ),
+        (
+            "POST",
+            "/api/v1/applications/999/submit",
+            Some(Permission::ApplicationWrite),
+            None,
+        ),
+        (
+            "POST",
+            "/api/v1/applications/999/withdraw",
+            Some(Permission::ApplicationWrite),
+            Some(json!({"reason": "r"})),
+        ),
+        (
+            "GET",
+            "/api/v1/applications/999/history",
+            Some(Permission::ApplicationRead),
+            None,
+        ),
         ("GET", "/api/v1/models", Some(Permission::ModelRead), None),
         (
             "POST",

@@ -28,6 +28,11 @@ const MIGRATIONS: &[Migration] = &[
         name: "score models",
         sql: include_str!("0002_score_models.sql"),
     },
+    Migration {
+        version: 3,
+        name: "applications",
+        sql: include_str!("0003_applications.sql"),
+    },
 ];
 
 /// The newest schema version this binary knows.
