@@ -133,3 +133,15 @@ pub async fn audit_verify(location: &Location) -> Result<String, CliError> {
         Err(broken) => Err(CliError::Failed(broken.to_string())),
     }
 }
+
+/// Imports an AML watch list from CSV.
+pub async fn watchlist_import(location: &Location, csv: &str) -> Result<String, CliError> {
+    let app = location.app().await?;
+    let data = std::fs::read(csv)
+        .map_err(|e| CliError::usage("--csv", format!("cannot read {csv}: {e}")))?;
+    let (version, entries) =
+        loanbook_service::aml::import_csv(&app, &operator(), &data, csv).await?;
+    Ok(format!(
+        "imported watch list version {version}: {entries} entries from {csv}\n"
+    ))
+}

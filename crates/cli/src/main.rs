@@ -87,12 +87,25 @@ enum Command {
     /// The audit log (审计日志).
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// AML watch lists (反洗钱名单).
+    #[command(subcommand)]
+    Watchlist(WatchlistCommand),
 }
 
 #[derive(Debug, Subcommand)]
 enum UserCommand {
     /// Add a user with a role.
     Add(admin::UserAddArgs),
+}
+
+#[derive(Debug, Subcommand)]
+enum WatchlistCommand {
+    /// Import a watch list (CSV: list,name,id_number,reason); it replaces the current one.
+    Import {
+        /// The CSV file.
+        #[arg(long, value_name = "FILE")]
+        csv: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -149,6 +162,9 @@ fn run_async(cli: &Cli, command: &Command) -> Result<String, CliError> {
             Command::User(UserCommand::Add(args)) => admin::user_add(&location, args).await,
             Command::Ledger(l) => ledger::run(&location, l).await,
             Command::Audit(AuditCommand::Verify) => admin::audit_verify(&location).await,
+            Command::Watchlist(WatchlistCommand::Import { csv }) => {
+                admin::watchlist_import(&location, csv).await
+            }
         }
     })
 }

@@ -3,5 +3,6 @@
 //! calculation on its arguments.
 #![deny(missing_docs)]
 
+pub mod aml;
 pub mod identity;
 pub mod scorecard;

@@ -50,11 +50,13 @@ pub enum Permission {
     FundingRead,
     /// Create funding sources.
     FundingManage,
+    /// Import AML watch lists.
+    WatchListManage,
 }
 
 impl Permission {
     /// Every permission.
-    pub const ALL: [Permission; 16] = [
+    pub const ALL: [Permission; 17] = [
         Permission::CustomerRead,
         Permission::CustomerWrite,
         Permission::PiiView,
@@ -71,6 +73,7 @@ impl Permission {
         Permission::ApplicationWrite,
         Permission::FundingRead,
         Permission::FundingManage,
+        Permission::WatchListManage,
     ];
 
     /// The code, e.g. `pii:view`.
@@ -92,6 +95,7 @@ impl Permission {
             Permission::ApplicationWrite => "application:write",
             Permission::FundingRead => "funding:read",
             Permission::FundingManage => "funding:manage",
+            Permission::WatchListManage => "watchlist:manage",
         }
     }
 }
@@ -202,6 +206,7 @@ impl Role {
                 ModelRead,
                 ApplicationRead,
                 FundingRead,
+                WatchListManage,
             ],
             Role::CustomerService => &[CustomerRead, CustomerWrite, ProductRead, ApplicationRead],
         }

@@ -5,6 +5,7 @@
 #![deny(missing_docs)]
 
 pub mod admin;
+pub mod aml;
 pub mod applications;
 pub mod auth;
 pub mod customer_records;

@@ -24,6 +24,7 @@ pub mod score_models;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
 pub mod users;
+pub mod watch_list;
 
 pub use db::{Backend, Db, Tx};
 pub use error::StoreError;

@@ -14,7 +14,7 @@ use loanbook_service::customer_records::{
     self as records, CollateralInput, ContactInput, CreditReportInput, GuaranteeInput,
 };
 use loanbook_service::customers::{self, CustomerInput, SearchInput};
-use loanbook_service::{auth, ledger, models, products};
+use loanbook_service::{aml, auth, ledger, models, products};
 use loanbook_store::audit::{self, AuditFilter};
 use serde::Deserialize;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
@@ -740,6 +740,29 @@ async fn application_history(
     ok(events)
 }
 
+/// Import an AML watch list (the body is CSV: `list,name,id_number,reason`); a new version
+/// replaces the current one (needs `watchlist:manage`).
+#[utoipa::path(post, path = "/api/v1/watch-list", tag = "origination", request_body(content = String, content_type = "text/csv"), security(("bearer" = [])),
+    responses((status = 201, description = "version and entries"), (status = 422, description = "every bad row")))]
+async fn import_watch_list(
+    State(s): State<AppState>,
+    Authenticated(actor, _): Authenticated,
+    body: axum::body::Bytes,
+) -> ApiResult {
+    let (version, entries) = aml::import_csv(&s.app, &actor, &body, "api").await?;
+    created(serde_json::json!({"version": version, "entries": entries}))
+}
+
+/// Screen a customer against the current watch list (exact ID number, fuzzy name ≥ 0.9).
+#[utoipa::path(get, path = "/api/v1/customers/{id}/screening", tag = "origination", params(("id" = i64, Path)), security(("bearer" = [])), responses((status = 200, description = "version and hits")))]
+async fn screen_customer(
+    State(s): State<AppState>,
+    Authenticated(actor, _): Authenticated,
+    Path(id): Path<i64>,
+) -> ApiResult {
+    ok(aml::screen_customer(&s.app, &actor, id).await?)
+}
+
 struct BearerAuth;
 
 impl Modify for BearerAuth {
@@ -761,7 +784,7 @@ impl Modify for BearerAuth {
           list_collateral, add_collateral, list_guarantees, add_guarantee,
           deploy_model, list_models, get_model, model_status, model_monitoring,
           create_funding_source, list_funding_sources, create_application, list_applications, get_application,
-          submit_application, withdraw_application, application_history,
+          submit_application, withdraw_application, application_history, import_watch_list, screen_customer,
           add_product, list_products, get_product, product_versions, accounts, trial_balance, list_entries, post_entry, reverse_entry, audit_log),
     components(schemas(LoginRequest, TokenRequest, NewUserRequest, StatusRequest, LineRequest, EntryRequest, ReversalRequest, DeployRequest, ModelStatusRequest, WithdrawRequest)),
     modifiers(&BearerAuth),
@@ -837,6 +860,8 @@ pub fn routes() -> Router<AppState> {
             "/api/v1/applications/{id}/history",
             get(application_history),
         )
+        .route("/api/v1/watch-list", post(import_watch_list))
+        .route("/api/v1/customers/{id}/screening", get(screen_customer))
         .route("/api/v1/models", get(list_models).post(deploy_model))
         .route("/api/v1/models/{id}", get(get_model))
         .route("/api/v1/models/{id}/status", post(model_status))

@@ -352,6 +352,18 @@ fn endpoints() -> Vec<(
         ),
         ("GET", "/api/v1/audit", Some(Permission::AuditRead), None),
         (
+            "POST",
+            "/api/v1/watch-list",
+            Some(Permission::WatchListManage),
+            None,
+        ),
+        (
+            "GET",
+            "/api/v1/customers/1/screening",
+            Some(Permission::CustomerRead),
+            None,
+        ),
+        (
             "GET",
             "/api/v1/funding-sources",
             Some(Permission::FundingRead),

@@ -33,6 +33,11 @@ const MIGRATIONS: &[Migration] = &[
         name: "applications",
         sql: include_str!("0003_applications.sql"),
     },
+    Migration {
+        version: 4,
+        name: "watch list",
+        sql: include_str!("0004_watch_list.sql"),
+    },
 ];
 
 /// The newest schema version this binary knows.
