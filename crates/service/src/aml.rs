@@ -120,8 +120,8 @@ pub struct HitView {
     pub reason: String,
     /// `id_number` or `name`.
     pub on: String,
-    /// Name similarity.
-    pub similarity: f64,
+    /// Name similarity, 0–1, four decimals.
+    pub similarity: String,
 }
 
 /// A screening result.
@@ -168,7 +168,7 @@ pub async fn screen_customer(app: &App, actor: &Actor, id: i64) -> Result<Screen
                 id_number: e.id_number_masked.clone(),
                 reason: e.reason.clone(),
                 on: h.on.to_owned(),
-                similarity: h.similarity,
+                similarity: format!("{:.4}", h.similarity),
             })
     })
     .collect();
