@@ -17,6 +17,7 @@ pub mod customers;
 mod db;
 mod error;
 pub mod idempotency;
+pub mod leads;
 pub mod ledger;
 pub mod migrations;
 pub mod products;

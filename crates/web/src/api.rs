@@ -14,6 +14,7 @@ use loanbook_service::customer_records::{
     self as records, CollateralInput, ContactInput, CreditReportInput, GuaranteeInput,
 };
 use loanbook_service::customers::{self, CustomerInput, SearchInput};
+use loanbook_service::leads::{self, ConvertInput, LeadInput};
 use loanbook_service::{aml, auth, ledger, models, products};
 use loanbook_store::audit::{self, AuditFilter};
 use serde::Deserialize;
@@ -763,6 +764,72 @@ async fn screen_customer(
     ok(aml::screen_customer(&s.app, &actor, id).await?)
 }
 
+/// Record a lead (客户开发): name, phone, source, owner, note.
+#[utoipa::path(post, path = "/api/v1/leads", tag = "origination", request_body = Object, security(("bearer" = [])), responses((status = 201, description = "the lead")))]
+async fn create_lead(
+    State(s): State<AppState>,
+    Authenticated(actor, _): Authenticated,
+    JsonBody(b): JsonBody<LeadInput>,
+) -> ApiResult {
+    created(leads::create(&s.app, &actor, &b).await?)
+}
+
+#[derive(Deserialize)]
+struct LeadQuery {
+    owner: Option<String>,
+    status: Option<String>,
+    limit: Option<i64>,
+}
+
+/// Leads, by `owner` and `status`.
+#[utoipa::path(get, path = "/api/v1/leads", tag = "origination", params(("owner" = Option<String>, Query), ("status" = Option<String>, Query), ("limit" = Option<i64>, Query)), security(("bearer" = [])), responses((status = 200, description = "leads")))]
+async fn list_leads(
+    State(s): State<AppState>,
+    Authenticated(actor, _): Authenticated,
+    Query(q): Query<LeadQuery>,
+) -> ApiResult {
+    ok(leads::list(
+        &s.app,
+        &actor,
+        q.owner.as_deref(),
+        q.status.as_deref(),
+        q.limit,
+    )
+    .await?)
+}
+
+/// `POST /api/v1/leads/{id}/status`
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LeadStatusRequest {
+    /// contacted, qualified or lost.
+    pub status: String,
+}
+
+/// Move a lead: contacted, qualified or lost.
+#[utoipa::path(post, path = "/api/v1/leads/{id}/status", tag = "origination", request_body = LeadStatusRequest, params(("id" = i64, Path)), security(("bearer" = [])), responses((status = 200, description = "the lead"), (status = 409, description = "a move the lead cannot make")))]
+async fn lead_status(
+    State(s): State<AppState>,
+    Authenticated(actor, _): Authenticated,
+    Path(id): Path<i64>,
+    JsonBody(b): JsonBody<LeadStatusRequest>,
+) -> ApiResult {
+    ok(leads::set_status(&s.app, &actor, id, &b.status).await?)
+}
+
+/// Convert a qualified lead into a customer (`customer_id` or `customer` details) and a draft
+/// application (`application`).
+#[utoipa::path(post, path = "/api/v1/leads/{id}/convert", tag = "origination", request_body = Object, params(("id" = i64, Path)), security(("bearer" = [])), responses((status = 201, description = "the lead and the application")))]
+async fn convert_lead(
+    State(s): State<AppState>,
+    Authenticated(actor, _): Authenticated,
+    Path(id): Path<i64>,
+    JsonBody(b): JsonBody<ConvertInput>,
+) -> ApiResult {
+    let (lead, application) = leads::convert(&s.app, &actor, id, &b).await?;
+    created(serde_json::json!({"lead": lead, "application": application}))
+}
+
 struct BearerAuth;
 
 impl Modify for BearerAuth {
@@ -785,8 +852,9 @@ impl Modify for BearerAuth {
           deploy_model, list_models, get_model, model_status, model_monitoring,
           create_funding_source, list_funding_sources, create_application, list_applications, get_application,
           submit_application, withdraw_application, application_history, import_watch_list, screen_customer,
+          create_lead, list_leads, lead_status, convert_lead,
           add_product, list_products, get_product, product_versions, accounts, trial_balance, list_entries, post_entry, reverse_entry, audit_log),
-    components(schemas(LoginRequest, TokenRequest, NewUserRequest, StatusRequest, LineRequest, EntryRequest, ReversalRequest, DeployRequest, ModelStatusRequest, WithdrawRequest)),
+    components(schemas(LoginRequest, TokenRequest, NewUserRequest, StatusRequest, LineRequest, EntryRequest, ReversalRequest, DeployRequest, ModelStatusRequest, WithdrawRequest, LeadStatusRequest)),
     modifiers(&BearerAuth),
     tags((name = "auth"), (name = "users"), (name = "customers"), (name = "products"), (name = "ledger"), (name = "models"), (name = "origination"), (name = "audit"))
 )]
@@ -860,6 +928,9 @@ pub fn routes() -> Router<AppState> {
             "/api/v1/applications/{id}/history",
             get(application_history),
         )
+        .route("/api/v1/leads", get(list_leads).post(create_lead))
+        .route("/api/v1/leads/{id}/status", post(lead_status))
+        .route("/api/v1/leads/{id}/convert", post(convert_lead))
         .route("/api/v1/watch-list", post(import_watch_list))
         .route("/api/v1/customers/{id}/screening", get(screen_customer))
         .route("/api/v1/models", get(list_models).post(deploy_model))

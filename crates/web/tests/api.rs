@@ -352,6 +352,32 @@ fn endpoints() -> Vec<(
         ),
         ("GET", "/api/v1/audit", Some(Permission::AuditRead), None),
         (
+            "GET",
+            "/api/v1/leads",
+            Some(Permission::ApplicationRead),
+            None,
+        ),
+        (
+            "POST",
+            "/api/v1/leads",
+            Some(Permission::ApplicationWrite),
+            Some(json!({"name": "", "source": "tv"})),
+        ),
+        (
+            "POST",
+            "/api/v1/leads/999/status",
+            Some(Permission::ApplicationWrite),
+            Some(json!({"status": "lost"})),
+        ),
+        (
+            "POST",
+            "/api/v1/leads/999/convert",
+            Some(Permission::ApplicationWrite),
+            Some(
+                json!({"customer_id": 1, "application": {"product_code": "X", "amount": "1", "term_months": 1, "method": "annuity", "purpose": "p", "channel": "online"}}),
+            ),
+        ),
+        (
             "POST",
             "/api/v1/watch-list",
             Some(Permission::WatchListManage),

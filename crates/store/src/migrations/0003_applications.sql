@@ -42,3 +42,20 @@ CREATE TABLE application_events (
     note TEXT NOT NULL
 );
 CREATE INDEX application_events_application ON application_events (application_id);
+
+CREATE TABLE leads (
+    id {{id}},
+    name TEXT NOT NULL,
+    phone_enc {{blob}},
+    phone_hash TEXT,
+    phone_masked TEXT,
+    source TEXT NOT NULL,
+    owner TEXT NOT NULL,
+    status TEXT NOT NULL,
+    note TEXT NOT NULL,
+    customer_id {{int}} REFERENCES customers (id),
+    application_id {{int}} REFERENCES applications (id),
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+);
+CREATE INDEX leads_owner_status ON leads (owner, status);
