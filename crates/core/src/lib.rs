@@ -24,6 +24,7 @@
 
 pub mod apr;
 pub mod date;
+pub mod investigation;
 pub mod ledger;
 pub mod legal_cap;
 pub mod money;

@@ -251,3 +251,76 @@ pub async fn document_kinds(db: &Db, customer_id: i64) -> Result<Vec<String>, St
     .fetch_all(db.pool())
     .await?)
 }
+
+/// A pre-loan investigation report.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[allow(missing_docs)]
+pub struct InvestigationRow {
+    pub id: i64,
+    pub application_id: i64,
+    pub investigator: String,
+    pub visited_on: String,
+    pub visit_summary: String,
+    pub checklist_json: String,
+    pub figures_json: String,
+    pub dti: Option<String>,
+    pub dscr: Option<String>,
+    pub created_at: String,
+}
+
+/// Stores an investigation report and returns its id.
+///
+/// # Errors
+/// A database error.
+pub async fn insert_investigation(
+    tx: &mut Tx<'_>,
+    r: &InvestigationRow,
+) -> Result<i64, StoreError> {
+    Ok(sqlx::query_scalar(
+        "INSERT INTO investigations (application_id, investigator, visited_on, visit_summary, checklist_json, figures_json, dti, dscr, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
+    )
+    .bind(r.application_id)
+    .bind(&r.investigator)
+    .bind(&r.visited_on)
+    .bind(&r.visit_summary)
+    .bind(&r.checklist_json)
+    .bind(&r.figures_json)
+    .bind(&r.dti)
+    .bind(&r.dscr)
+    .bind(&r.created_at)
+    .fetch_one(&mut **tx)
+    .await?)
+}
+
+/// The latest investigation of application `id`.
+///
+/// # Errors
+/// A database error.
+pub async fn latest_investigation(
+    db: &Db,
+    application_id: i64,
+) -> Result<Option<InvestigationRow>, StoreError> {
+    let row = sqlx::query(
+        "SELECT id, application_id, investigator, visited_on, visit_summary, checklist_json, figures_json, dti, dscr, created_at \
+         FROM investigations WHERE application_id = $1 ORDER BY id DESC LIMIT 1",
+    )
+    .bind(application_id)
+    .fetch_optional(db.pool())
+    .await?;
+    row.map(|r| {
+        Ok(InvestigationRow {
+            id: r.try_get("id")?,
+            application_id: r.try_get("application_id")?,
+            investigator: r.try_get("investigator")?,
+            visited_on: r.try_get("visited_on")?,
+            visit_summary: r.try_get("visit_summary")?,
+            checklist_json: r.try_get("checklist_json")?,
+            figures_json: r.try_get("figures_json")?,
+            dti: r.try_get("dti")?,
+            dscr: r.try_get("dscr")?,
+            created_at: r.try_get("created_at")?,
+        })
+    })
+    .transpose()
+}

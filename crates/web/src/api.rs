@@ -14,6 +14,7 @@ use loanbook_service::customer_records::{
     self as records, CollateralInput, ContactInput, CreditReportInput, GuaranteeInput,
 };
 use loanbook_service::customers::{self, CustomerInput, SearchInput};
+use loanbook_service::investigation::{self, InvestigationInput};
 use loanbook_service::leads::{self, ConvertInput, LeadInput};
 use loanbook_service::{aml, auth, ledger, models, products};
 use loanbook_store::audit::{self, AuditFilter};
@@ -830,6 +831,29 @@ async fn convert_lead(
     created(serde_json::json!({"lead": lead, "application": application}))
 }
 
+/// Record the pre-loan investigation (field visit, checklist, figures); a pre-screened
+/// application moves to `investigating`. DTI or DSCR is computed (needs `document:write`).
+#[utoipa::path(post, path = "/api/v1/applications/{id}/investigation", tag = "origination", request_body = Object, params(("id" = i64, Path)), security(("bearer" = [])),
+    responses((status = 201, description = "the report with DTI / DSCR"), (status = 409, description = "not pre-screened"), (status = 422, description = "every invalid field")))]
+async fn investigate(
+    State(s): State<AppState>,
+    Authenticated(actor, _): Authenticated,
+    Path(id): Path<i64>,
+    JsonBody(b): JsonBody<InvestigationInput>,
+) -> ApiResult {
+    created(investigation::investigate(&s.app, &actor, id, &b).await?)
+}
+
+/// The latest investigation of an application.
+#[utoipa::path(get, path = "/api/v1/applications/{id}/investigation", tag = "origination", params(("id" = i64, Path)), security(("bearer" = [])), responses((status = 200, description = "the report"), (status = 404, description = "none yet")))]
+async fn get_investigation(
+    State(s): State<AppState>,
+    Authenticated(actor, _): Authenticated,
+    Path(id): Path<i64>,
+) -> ApiResult {
+    ok(investigation::latest(&s.app, &actor, id).await?)
+}
+
 struct BearerAuth;
 
 impl Modify for BearerAuth {
@@ -852,7 +876,7 @@ impl Modify for BearerAuth {
           deploy_model, list_models, get_model, model_status, model_monitoring,
           create_funding_source, list_funding_sources, create_application, list_applications, get_application,
           submit_application, withdraw_application, application_history, import_watch_list, screen_customer,
-          create_lead, list_leads, lead_status, convert_lead,
+          create_lead, list_leads, lead_status, convert_lead, investigate, get_investigation,
           add_product, list_products, get_product, product_versions, accounts, trial_balance, list_entries, post_entry, reverse_entry, audit_log),
     components(schemas(LoginRequest, TokenRequest, NewUserRequest, StatusRequest, LineRequest, EntryRequest, ReversalRequest, DeployRequest, ModelStatusRequest, WithdrawRequest, LeadStatusRequest)),
     modifiers(&BearerAuth),
@@ -927,6 +951,10 @@ pub fn routes() -> Router<AppState> {
         .route(
             "/api/v1/applications/{id}/history",
             get(application_history),
+        )
+        .route(
+            "/api/v1/applications/{id}/investigation",
+            get(get_investigation).post(investigate),
         )
         .route("/api/v1/leads", get(list_leads).post(create_lead))
         .route("/api/v1/leads/{id}/status", post(lead_status))

@@ -353,6 +353,18 @@ fn endpoints() -> Vec<(
         ("GET", "/api/v1/audit", Some(Permission::AuditRead), None),
         (
             "GET",
+            "/api/v1/applications/999/investigation",
+            Some(Permission::ApplicationRead),
+            None,
+        ),
+        (
+            "POST",
+            "/api/v1/applications/999/investigation",
+            Some(Permission::DocumentWrite),
+            Some(json!({"visited_on": "2026-11-01", "visit_summary": "s"})),
+        ),
+        (
+            "GET",
             "/api/v1/leads",
             Some(Permission::ApplicationRead),
             None,

@@ -59,3 +59,17 @@ CREATE TABLE leads (
     updated_at TEXT NOT NULL
 );
 CREATE INDEX leads_owner_status ON leads (owner, status);
+
+CREATE TABLE investigations (
+    id {{id}},
+    application_id {{int}} NOT NULL REFERENCES applications (id),
+    investigator TEXT NOT NULL,
+    visited_on TEXT NOT NULL,
+    visit_summary TEXT NOT NULL,
+    checklist_json TEXT NOT NULL,
+    figures_json TEXT NOT NULL,
+    dti TEXT,
+    dscr TEXT,
+    created_at TEXT NOT NULL
+);
+CREATE INDEX investigations_application ON investigations (application_id);
