@@ -226,15 +226,11 @@ fn detail(c: &CustomerView) -> String {
         ))
         .filter(|s| s.trim() != ""),
     );
+    field("birth date", c.birth_date.clone());
     field(
-        "birth date / age / sex",
-        c.birth_date.clone().map(|b| {
-            format!(
-                "{b} / {} / {}",
-                c.age.unwrap_or(0),
-                c.sex.clone().unwrap_or_default()
-            )
-        }),
+        "age / sex",
+        c.age
+            .map(|a| format!("{a} / {}", c.sex.clone().unwrap_or_default())),
     );
     field("employer", c.employer.clone());
     field("monthly income", c.monthly_income.map(|m| m.to_string()));

@@ -391,15 +391,12 @@ async fn move_to(
 pub async fn submit(app: &App, actor: &Actor, id: i64) -> Result<ApplicationView, ServiceError> {
     actor.require(Permission::ApplicationWrite)?;
     let a = load(app, id).await?;
-    move_to(
-        app,
-        actor,
-        &a,
-        ApplicationStatus::Submitted,
-        "submitted",
-        None,
-    )
-    .await?;
+    let from: ApplicationStatus = a.status.parse().map_err(ServiceError::Conflict)?;
+    if !from.can_move_to(ApplicationStatus::Submitted) {
+        return Err(ServiceError::Conflict(format!(
+            "application {id} is {from}; it cannot be submitted"
+        )));
+    }
     let as_of = app.business_date().await?;
     let customer = customers::get(app.db().pool(), a.customer_id)
         .await?
@@ -434,7 +431,6 @@ pub async fn submit(app: &App, actor: &Actor, id: i64) -> Result<ApplicationView
     let failures = prescreen(&facts);
     let stored: Vec<FailedRule> = failures.iter().map(FailedRule::from).collect();
     let failures_json = serde_json::to_string(&stored).unwrap_or_else(|_| "[]".into());
-    let submitted = load(app, id).await?;
     let (to, note) = if failures.is_empty() {
         (
             ApplicationStatus::PreScreened,
@@ -465,18 +461,64 @@ pub async fn submit(app: &App, actor: &Actor, id: i64) -> Result<ApplicationView
             ),
         )
     };
-    move_to(
-        app,
-        &Actor {
-            username: "system:prescreen".into(),
-            ..actor.clone()
-        },
-        &submitted,
-        to,
+    // submission and its pre-screen result commit together: an application never waits
+    // in `submitted`
+    let now = timestamp(app.now());
+    let mut tx = app.db().begin().await?;
+    let submitted = ApplicationStatus::Submitted.code();
+    if !store::transition(
+        &mut tx,
+        id,
+        from.code(),
+        submitted,
+        &actor.username,
+        "submitted",
+        None,
+        &now,
+    )
+    .await?
+    {
+        return Err(ServiceError::Conflict(format!(
+            "application {id} changed meanwhile; reload it"
+        )));
+    }
+    if !store::transition(
+        &mut tx,
+        id,
+        submitted,
+        to.code(),
+        "system:prescreen",
         &note,
         Some(&failures_json),
+        &now,
+    )
+    .await?
+    {
+        return Err(ServiceError::Conflict(format!(
+            "application {id} changed meanwhile; reload it"
+        )));
+    }
+    record(
+        &mut tx,
+        actor,
+        "application.submitted",
+        "application",
+        &id.to_string(),
+        Some(serde_json::json!({"status": from.code()})),
+        Some(serde_json::json!({"status": submitted})),
     )
     .await?;
+    record(
+        &mut tx,
+        actor,
+        &format!("application.{}", to.code()),
+        "application",
+        &id.to_string(),
+        Some(serde_json::json!({"status": submitted})),
+        Some(serde_json::json!({"status": to.code(), "prescreen": stored})),
+    )
+    .await?;
+    tx.commit().await?;
     get(app, actor, id).await
 }
 

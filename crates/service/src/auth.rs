@@ -449,6 +449,11 @@ fn new_token(prefix: &str) -> String {
     format!("{prefix}{}", hex::encode(bytes))
 }
 
+/// An argon2 hash of nothing in particular, checked against when the user is unknown so that
+/// the answer takes as long as for a known one.
+const DUMMY_HASH: &str =
+    "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHQ$2j4Yh9lSGSO1LmbcXR1Jv3zJKqkXQt8M0m2q2d5Jr9w";
+
 /// A successful login.
 #[derive(Clone, Debug, Serialize)]
 pub struct Login {
@@ -468,18 +473,14 @@ pub struct Login {
 pub async fn login(app: &App, username: &str, password: &str) -> Result<Login, ServiceError> {
     let now = app.now();
     let wrong = || ServiceError::Unauthenticated("wrong username or password".into());
-    let mut tx = app.db().begin().await?;
-    let Some(user) = users::by_username(&mut *tx, username).await? else {
+    // Read and check the password outside any transaction: on SQLite a transaction holds
+    // the write lock, and argon2 takes tens of milliseconds.
+    let user = users::by_username(app.db().pool(), username).await?;
+    let Some(user) = user.filter(|u| u.status == "active") else {
         // Spend the same time as a real check so names cannot be probed by timing.
-        let _ = verify_password(
-            password,
-            "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHQ$2j4Yh9lSGSO1LmbcXR1Jv3zJKqkXQt8M0m2q2d5Jr9w",
-        );
+        let _ = verify_password(password, DUMMY_HASH);
         return Err(wrong());
     };
-    if user.status != "active" {
-        return Err(wrong());
-    }
     if let Some(until) = &user.locked_until
         && until.as_str() > timestamp(now).as_str()
     {
@@ -487,16 +488,14 @@ pub async fn login(app: &App, username: &str, password: &str) -> Result<Login, S
     }
     let actor = Actor::from_user(&user)?;
     if !verify_password(password, &user.password_hash) {
-        let failures = user.failed_logins + 1;
+        // counted atomically, so parallel guesses cannot slip past the limit
+        let failures = users::add_failure(app.db(), user.id).await?;
         let lock = (failures >= MAX_FAILED_LOGINS)
             .then(|| timestamp(now + Duration::minutes(LOCK_MINUTES)));
-        users::set_failures(
-            &mut tx,
-            user.id,
-            if lock.is_some() { 0 } else { failures },
-            lock.as_deref(),
-        )
-        .await?;
+        let mut tx = app.db().begin().await?;
+        if let Some(until) = &lock {
+            users::set_failures(&mut tx, user.id, 0, Some(until)).await?;
+        }
         let action = if lock.is_some() {
             "auth.locked"
         } else {
@@ -518,6 +517,7 @@ pub async fn login(app: &App, username: &str, password: &str) -> Result<Login, S
             None => wrong(),
         });
     }
+    let mut tx = app.db().begin().await?;
     users::set_failures(&mut tx, user.id, 0, None).await?;
     let token = new_token("lbs_");
     let expires_at = timestamp(now + Duration::hours(SESSION_HOURS));

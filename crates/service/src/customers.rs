@@ -343,7 +343,9 @@ fn view(
         address,
         province: row.province.clone(),
         city: row.city.clone(),
-        birth_date: row.birth_date.clone(),
+        // the birth date narrows a masked ID number to a handful of candidates: shown only
+        // unmasked; the age is enough for everyone else
+        birth_date: if unmask { row.birth_date.clone() } else { None },
         age: birth.map(|b| as_of.years_since(b).unwrap_or(0)),
         sex: row.sex.clone(),
         employer: row.employer.clone(),
@@ -380,6 +382,19 @@ async fn duplicates_of(app: &App, row: &CustomerRow) -> Result<Vec<Duplicate>, S
             on: "phone".into(),
         })
         .collect())
+}
+
+/// A unique-index violation on insert: another writer registered the same ID number or
+/// USCC between our check and our write.
+fn identity_taken(e: loanbook_store::StoreError) -> ServiceError {
+    if e.is_unique_violation() {
+        ServiceError::Invalid(vec![Violation::new(
+            "id_number",
+            "another customer was just registered with this identity number",
+        )])
+    } else {
+        e.into()
+    }
 }
 
 /// Refuses an ID number or USCC that another customer holds.
@@ -441,7 +456,9 @@ pub async fn create(
     if !taken.is_empty() {
         return Err(ServiceError::Invalid(taken));
     }
-    let id = customers::insert(&mut tx, &checked.row).await?;
+    let id = customers::insert(&mut tx, &checked.row)
+        .await
+        .map_err(identity_taken)?;
     checked.row.id = id;
     let masked = view(app, &checked.row, false, as_of)?;
     record(
@@ -538,7 +555,9 @@ pub async fn update(
     checked.row.created_by = before.created_by.clone();
     checked.row.created_at = before.created_at.clone();
     checked.row.updated_at = timestamp(app.now());
-    customers::update(&mut tx, &checked.row).await?;
+    customers::update(&mut tx, &checked.row)
+        .await
+        .map_err(identity_taken)?;
     let before_view = view(app, &before, false, as_of)?;
     let after_view = view(app, &checked.row, false, as_of)?;
     record(
@@ -584,6 +603,29 @@ pub async fn search(
 ) -> Result<Vec<CustomerView>, ServiceError> {
     actor.require(Permission::CustomerRead)?;
     let as_of = app.business_date().await?;
+    if let Some(text) = present(&input.identity) {
+        // An exact look-up confirms a guessed ID number or phone: only staff who register
+        // customers or may see personal data may make one, and each is audited.
+        if !actor.role.allows(Permission::CustomerWrite) && !actor.role.allows(Permission::PiiView)
+        {
+            return Err(ServiceError::Forbidden {
+                role: actor.role.code().into(),
+                permission: "customer:write or pii:view (to search by identity)".into(),
+            });
+        }
+        let mut tx = app.db().begin().await?;
+        record(
+            &mut tx,
+            actor,
+            "customer.identity_search",
+            "customer",
+            "*",
+            None,
+            Some(serde_json::json!({"identity": loanbook_store::crypto::mask(text, 3, 4)})),
+        )
+        .await?;
+        tx.commit().await?;
+    }
     let identity_hash = present(&input.identity).map(|text| {
         let keys = app.keys();
         let upper = text.to_ascii_uppercase();
@@ -754,7 +796,9 @@ pub async fn import_csv(app: &App, actor: &Actor, data: &[u8]) -> Result<usize, 
         c.row.created_by = actor.username.clone();
         c.row.created_at = now.clone();
         c.row.updated_at = now.clone();
-        customers::insert(&mut tx, &c.row).await?;
+        customers::insert(&mut tx, &c.row)
+            .await
+            .map_err(identity_taken)?;
     }
     record(
         &mut tx,

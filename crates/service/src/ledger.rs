@@ -259,7 +259,16 @@ pub async fn reverse(
         lines: &lines,
         reverses: Some(id),
     };
-    let new_id = post_in(&mut tx, app, actor, &draft).await?;
+    let new_id = match post_in(&mut tx, app, actor, &draft).await {
+        Ok(id) => id,
+        // a concurrent reversal of the same entry committed first
+        Err(ServiceError::Store(e)) if e.is_unique_violation() => {
+            return Err(ServiceError::Conflict(format!(
+                "journal entry {id} is already reversed"
+            )));
+        }
+        Err(e) => return Err(e),
+    };
     record(
         &mut tx,
         actor,
@@ -504,6 +513,34 @@ mod tests {
                 post_manual(&app, &officer, "x", Currency::CNY, &ok, None).await,
                 Err(ServiceError::Forbidden { .. })
             ));
+        }
+    }
+
+    #[tokio::test]
+    async fn concurrent_reversals_reverse_once() {
+        for (app, admin, t) in apps().await {
+            let lines = [
+                line("1001", Side::Debit, 700),
+                line("3001", Side::Credit, 700),
+            ];
+            let e = post_manual(&app, &admin, "capital", Currency::CNY, &lines, None)
+                .await
+                .unwrap();
+            let (a, b) = tokio::join!(
+                reverse(&app, &admin, e.id, "first"),
+                reverse(&app, &admin, e.id, "second")
+            );
+            assert_eq!(
+                usize::from(a.is_ok()) + usize::from(b.is_ok()),
+                1,
+                "{}: {a:?} {b:?}",
+                t.label
+            );
+            assert!(matches!(
+                a.err().or(b.err()),
+                Some(ServiceError::Conflict(_))
+            ));
+            assert_eq!(entries(&app, &admin, None, 10).await.unwrap().len(), 2);
         }
     }
 

@@ -107,6 +107,19 @@ pub async fn count(db: &Db) -> Result<i64, StoreError> {
         .await?)
 }
 
+/// Counts one more failed login atomically and returns the new count.
+///
+/// # Errors
+/// A database error.
+pub async fn add_failure(db: &Db, user_id: i64) -> Result<i64, StoreError> {
+    Ok(sqlx::query_scalar(
+        "UPDATE users SET failed_logins = failed_logins + 1 WHERE id = $1 RETURNING failed_logins",
+    )
+    .bind(user_id)
+    .fetch_one(db.pool())
+    .await?)
+}
+
 /// Records a failed login: the new failure count and an optional lock.
 ///
 /// # Errors

@@ -63,6 +63,11 @@ fn login_page(error: Option<&str>) -> Html<String> {
     )
 }
 
+/// Compares without stopping at the first difference, so timing does not reveal the token.
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
 fn csrf_token(session: &str) -> String {
     hex::encode(&Sha256::digest(format!("csrf:{session}").as_bytes())[..16])
 }
@@ -131,7 +136,7 @@ async fn logout(
     Form(form): Form<LogoutForm>,
 ) -> Response {
     if let Some((actor, token)) = actor(&state, &headers).await {
-        if form.csrf != csrf_token(&token) {
+        if !constant_time_eq(form.csrf.as_bytes(), csrf_token(&token).as_bytes()) {
             return (
                 StatusCode::FORBIDDEN,
                 "the form is stale or forged (CSRF check failed)",

@@ -12,30 +12,12 @@ use crate::problem::{Problem, describe_json_error};
 /// The cookie holding the console session token.
 pub const SESSION_COOKIE: &str = "lb_session";
 
-/// The token sent with a request, if any.
+/// The bearer token sent with an API request, if any. The API does not accept the console's
+/// cookie: a browser sends a cookie on its own, so accepting it would expose every API
+/// endpoint to cross-site requests; console forms carry their own CSRF token.
 pub fn token(parts: &Parts) -> Option<String> {
-    if let Some(value) = parts
-        .headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        && let Some(token) = value.strip_prefix("Bearer ")
-    {
-        return Some(token.trim().to_owned());
-    }
-    cookie(parts, SESSION_COOKIE)
-}
-
-/// The value of cookie `name`.
-pub fn cookie(parts: &Parts, name: &str) -> Option<String> {
-    parts
-        .headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(k, _)| *k == name)
-        .map(|(_, v)| v.to_owned())
+    let value = parts.headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    value.strip_prefix("Bearer ").map(|t| t.trim().to_owned())
 }
 
 /// An authenticated actor, with the request id for the audit log.

@@ -702,6 +702,15 @@ async fn the_console_logs_in_lists_customers_and_checks_csrf() {
         "{html}"
     );
     assert!(!html.contains("110101199003078515"));
+    // the API does not take the console cookie (no cross-site requests through the browser)
+    let via_cookie = Request::get("/api/v1/customers")
+        .header(header::COOKIE, &cookie)
+        .body(Body::empty())
+        .unwrap();
+    assert_eq!(
+        router.clone().oneshot(via_cookie).await.unwrap().status(),
+        StatusCode::UNAUTHORIZED
+    );
     // a logout without the form's CSRF token is refused
     let forged = Request::post("/logout")
         .header(header::COOKIE, &cookie)

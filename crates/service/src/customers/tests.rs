@@ -61,8 +61,9 @@ async fn an_individual_is_stored_encrypted_and_shown_masked() {
         );
         assert_eq!(c.phone.as_deref(), Some("138****8000"));
         assert_eq!(c.address.as_deref(), Some("深圳市南山区******"));
-        // derived from the ID number: born 1990-03-07, male, 36 on 2026-11-23
-        assert_eq!(c.birth_date.as_deref(), Some("1990-03-07"));
+        // derived from the ID number: born 1990-03-07, male, 36 on 2026-11-23; the birth date
+        // itself only unmasked
+        assert_eq!(c.birth_date, None);
         assert_eq!(c.sex.as_deref(), Some("male"));
         assert_eq!(c.age, Some(36));
         assert_eq!(c.monthly_income.unwrap().to_string(), "18500.00");
@@ -84,6 +85,7 @@ async fn an_individual_is_stored_encrypted_and_shown_masked() {
             .await
             .unwrap();
         assert_eq!(clear.id_number.as_deref(), Some(ID_WANG));
+        assert_eq!(clear.birth_date.as_deref(), Some("1990-03-07"));
         assert_eq!(clear.phone.as_deref(), Some("13800138000"));
         assert_eq!(clear.address.as_deref(), Some("深圳市南山区科技园路1号"));
         let log = loanbook_store::audit::query(
@@ -198,6 +200,26 @@ async fn duplicates_are_found_by_keyed_hash() {
         .await
         .unwrap();
         assert_eq!(found.len(), 2);
+        // a collector may list customers but not confirm a guessed phone; each look-up is audited
+        let collector = role(Role::Collector);
+        let by_phone = SearchInput {
+            identity: Some("13800138000".into()),
+            ..Default::default()
+        };
+        assert!(matches!(
+            search(&app, &collector, &by_phone).await,
+            Err(ServiceError::Forbidden { .. })
+        ));
+        let filter = loanbook_store::audit::AuditFilter {
+            actor: Some("system".into()),
+            limit: 1,
+            ..Default::default()
+        };
+        let log = loanbook_store::audit::query(app.db(), &filter)
+            .await
+            .unwrap();
+        assert_eq!(log[0].action, "customer.identity_search");
+        assert!(log[0].after.as_deref().unwrap().contains("138****8000"));
         let found = search(
             &app,
             &admin,

@@ -109,8 +109,10 @@ CREATE TABLE customers (
     updated_at TEXT NOT NULL,
     version {{int}} NOT NULL DEFAULT 1
 );
-CREATE INDEX customers_id_number_hash ON customers (id_number_hash);
-CREATE INDEX customers_uscc_hash ON customers (uscc_hash);
+-- one customer per legal identity: the database enforces it even under concurrent writers
+-- (NULLs are distinct, so customers without the identifier do not collide)
+CREATE UNIQUE INDEX customers_id_number_hash ON customers (id_number_hash);
+CREATE UNIQUE INDEX customers_uscc_hash ON customers (uscc_hash);
 CREATE INDEX customers_phone_hash ON customers (phone_hash);
 CREATE INDEX customers_name ON customers (name);
 
@@ -206,6 +208,8 @@ CREATE TABLE journal_entries (
     created_by TEXT NOT NULL
 );
 CREATE INDEX journal_entries_date ON journal_entries (business_date);
+-- an entry is reversed at most once, even by two concurrent requests
+CREATE UNIQUE INDEX journal_entries_reverses ON journal_entries (reverses_entry_id);
 
 CREATE TABLE journal_lines (
     id {{id}},
