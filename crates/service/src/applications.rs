@@ -93,17 +93,14 @@ pub async fn create_funding_source(
     let currency = Currency::from_code(&currency_code)
         .map_err(|e| v.push(Violation::new("currency", e.to_string())))
         .unwrap_or(Currency::CNY);
-    let limit = match Money::parse(&input.limit, currency) {
-        Ok(m) if m.is_positive() => m,
-        Ok(_) => {
-            v.push(Violation::new("limit", "must be greater than 0"));
-            Money::zero(currency)
-        }
-        Err(e) => {
-            v.push(Violation::new("limit", e.to_string()));
-            Money::zero(currency)
-        }
-    };
+    let limit = crate::input::amount(
+        "limit",
+        &input.limit,
+        currency,
+        crate::input::Sign::Positive,
+        &mut v,
+    )
+    .unwrap_or(Money::zero(currency));
     if !v.is_empty() {
         return Err(ServiceError::Invalid(v));
     }

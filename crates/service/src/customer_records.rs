@@ -39,17 +39,8 @@ pub const DOCUMENT_KINDS: &[&str] = &[
 
 /// A positive CNY amount, or a violation of `field` (and zero).
 fn positive_amount(field: &str, text: &str, v: &mut Vec<Violation>) -> Money {
-    match Money::parse(text, Currency::CNY) {
-        Ok(m) if m.is_positive() => m,
-        Ok(_) => {
-            v.push(Violation::new(field, "must be greater than 0"));
-            Money::zero(Currency::CNY)
-        }
-        Err(e) => {
-            v.push(Violation::new(field, e.to_string()));
-            Money::zero(Currency::CNY)
-        }
-    }
+    crate::input::amount(field, text, Currency::CNY, crate::input::Sign::Positive, v)
+        .unwrap_or(Money::zero(Currency::CNY))
 }
 
 async fn customer_exists(app: &App, id: i64) -> Result<(), ServiceError> {

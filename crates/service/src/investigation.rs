@@ -97,18 +97,13 @@ fn view(r: &InvestigationRow) -> InvestigationView {
 }
 
 fn amount(field: &str, text: Option<&str>, v: &mut Vec<Violation>) -> Option<Money> {
-    let text = text?.trim();
-    match Money::parse(text, Currency::CNY) {
-        Ok(m) if !m.is_negative() => Some(m),
-        Ok(_) => {
-            v.push(Violation::new(field, "must not be negative"));
-            None
-        }
-        Err(e) => {
-            v.push(Violation::new(field, e.to_string()));
-            None
-        }
-    }
+    crate::input::amount(
+        field,
+        text?,
+        Currency::CNY,
+        crate::input::Sign::NonNegative,
+        v,
+    )
 }
 
 /// Records the investigation of application `id`.

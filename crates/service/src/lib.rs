@@ -12,6 +12,7 @@ pub mod customer_records;
 pub mod customers;
 pub mod demo;
 mod error;
+mod input;
 pub mod investigation;
 pub mod leads;
 pub mod ledger;
