@@ -81,9 +81,17 @@ pub struct ApplicationRow {
     pub created_at: String,
     pub updated_at: String,
     pub version: i64,
+    pub device_id: Option<String>,
+    pub bank_card_enc: Option<Vec<u8>>,
+    pub bank_card_hash: Option<String>,
+    pub bank_card_masked: Option<String>,
+    pub approved_amount_minor: Option<i64>,
+    pub approved_term_months: Option<i64>,
+    pub approved_rate: Option<String>,
+    pub submitted_on: Option<String>,
 }
 
-const COLUMNS: &str = "id, customer_id, product_code, product_version, channel, amount_minor, term_months, method, purpose, status, prescreen_json, created_by, submitted_by, created_at, updated_at, version";
+const COLUMNS: &str = "id, customer_id, product_code, product_version, channel, amount_minor, term_months, method, purpose, status, prescreen_json, created_by, submitted_by, created_at, updated_at, version, device_id, bank_card_enc, bank_card_hash, bank_card_masked, approved_amount_minor, approved_term_months, approved_rate, submitted_on";
 
 fn from_row(r: &sqlx::any::AnyRow) -> Result<ApplicationRow, StoreError> {
     Ok(ApplicationRow {
@@ -103,6 +111,14 @@ fn from_row(r: &sqlx::any::AnyRow) -> Result<ApplicationRow, StoreError> {
         created_at: r.try_get("created_at")?,
         updated_at: r.try_get("updated_at")?,
         version: r.try_get("version")?,
+        device_id: r.try_get("device_id")?,
+        bank_card_enc: r.try_get("bank_card_enc")?,
+        bank_card_hash: r.try_get("bank_card_hash")?,
+        bank_card_masked: r.try_get("bank_card_masked")?,
+        approved_amount_minor: r.try_get("approved_amount_minor")?,
+        approved_term_months: r.try_get("approved_term_months")?,
+        approved_rate: r.try_get("approved_rate")?,
+        submitted_on: r.try_get("submitted_on")?,
     })
 }
 
@@ -112,8 +128,8 @@ fn from_row(r: &sqlx::any::AnyRow) -> Result<ApplicationRow, StoreError> {
 /// A database error.
 pub async fn insert(tx: &mut Tx<'_>, a: &ApplicationRow) -> Result<i64, StoreError> {
     Ok(sqlx::query_scalar(
-        "INSERT INTO applications (customer_id, product_code, product_version, channel, amount_minor, term_months, method, purpose, status, created_by, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id",
+        "INSERT INTO applications (customer_id, product_code, product_version, channel, amount_minor, term_months, method, purpose, status, created_by, created_at, updated_at, device_id, bank_card_enc, bank_card_hash, bank_card_masked) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) RETURNING id",
     )
     .bind(a.customer_id)
     .bind(&a.product_code)
@@ -127,6 +143,10 @@ pub async fn insert(tx: &mut Tx<'_>, a: &ApplicationRow) -> Result<i64, StoreErr
     .bind(&a.created_by)
     .bind(&a.created_at)
     .bind(&a.updated_at)
+    .bind(&a.device_id)
+    .bind(&a.bank_card_enc)
+    .bind(&a.bank_card_hash)
+    .bind(&a.bank_card_masked)
     .fetch_one(&mut **tx)
     .await?)
 }
@@ -188,7 +208,8 @@ pub async fn transition(
 ) -> Result<bool, StoreError> {
     let moved = sqlx::query(
         "UPDATE applications SET status = $1, prescreen_json = COALESCE($2, prescreen_json), \
-         submitted_by = CASE WHEN $1 = 'submitted' THEN $3 ELSE submitted_by END, updated_at = $4, version = version + 1 \
+         submitted_by = CASE WHEN $1 = 'submitted' THEN $3 ELSE submitted_by END, \
+         submitted_on = CASE WHEN $1 = 'submitted' THEN (SELECT business_date FROM business_dates WHERE id = 1) ELSE submitted_on END, updated_at = $4, version = version + 1 \
          WHERE id = $5 AND status = $6",
     )
     .bind(to)

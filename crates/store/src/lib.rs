@@ -19,7 +19,9 @@ mod error;
 pub mod idempotency;
 pub mod leads;
 pub mod ledger;
+pub mod loans;
 pub mod migrations;
+pub mod origination;
 pub mod products;
 pub mod score_models;
 #[cfg(any(test, feature = "testing"))]

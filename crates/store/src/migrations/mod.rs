@@ -38,6 +38,11 @@ const MIGRATIONS: &[Migration] = &[
         name: "watch list",
         sql: include_str!("0004_watch_list.sql"),
     },
+    Migration {
+        version: 5,
+        name: "origination",
+        sql: include_str!("0005_origination.sql"),
+    },
 ];
 
 /// The newest schema version this binary knows.
