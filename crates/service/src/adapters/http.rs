@@ -379,7 +379,7 @@ async fn read_body(
         }
         return reader.exact(length).await;
     }
-    reader.to_end().await
+    reader.until_close().await
 }
 
 /// The values of the header `name` (lower case), in order.
@@ -556,7 +556,7 @@ impl Reader {
     }
 
     /// Everything up to the end of the stream.
-    async fn to_end(&mut self) -> Result<Vec<u8>, ReadError> {
+    async fn until_close(&mut self) -> Result<Vec<u8>, ReadError> {
         while self.fill().await? {}
         let bytes = self.buffer[self.position..].to_vec();
         self.position = self.buffer.len();
