@@ -22,14 +22,21 @@
 //! ```
 #![deny(missing_docs)]
 
+pub mod approval;
 pub mod apr;
+pub mod contract;
 pub mod date;
 pub mod investigation;
 pub mod ledger;
 pub mod legal_cap;
 pub mod money;
 pub mod origination;
+pub mod posting;
 pub mod product;
 pub mod rate;
 pub mod rounding;
 pub mod schedule;
+pub mod tranche;
+
+#[cfg(test)]
+mod test_support;

@@ -4,6 +4,7 @@
 //! an audit record together, and commits.
 #![deny(missing_docs)]
 
+pub mod adapters;
 pub mod admin;
 pub mod aml;
 pub mod applications;
