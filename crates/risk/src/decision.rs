@@ -95,10 +95,13 @@ pub fn decide(eval: &Evaluation, product: &DecisionBounds) -> CreditDecision {
         .and_then(Value::as_number)
         .map(|r| r.max(product.rate_min).min(product.rate_max));
     let mut referrals = emitted_reasons(eval, "refer_code", "refer_reason", "referred");
-    let unset: Vec<&str> = [("risk_grade", risk_grade.is_none()), ("rate", rate.is_none())]
-        .into_iter()
-        .filter_map(|(field, unset)| unset.then_some(field))
-        .collect();
+    let unset: Vec<&str> = [
+        ("risk_grade", risk_grade.is_none()),
+        ("rate", rate.is_none()),
+    ]
+    .into_iter()
+    .filter_map(|(field, unset)| unset.then_some(field))
+    .collect();
     if !unset.is_empty() {
         referrals.push(Reason {
             code: POLICY_INCOMPLETE.to_owned(),
@@ -193,7 +196,7 @@ mod tests {
         DecisionBounds {
             rate_min: d("0.06"),
             rate_max: d("0.24"),
-            amount_max_minor: 50_000_000, // 500000.00
+            amount_max_minor: 50_000_000,        // 500000.00
             monthly_income_minor: Some(800_000), // 8000.00
             requested_minor: 10_000_000,
         }
@@ -275,7 +278,10 @@ mod tests {
     fn referrals_and_an_incomplete_policy_refer() {
         let e = eval(
             &priced(),
-            &[&[("refer_code", "R01_YOUNG".into()), ("refer_reason", "young".into())]],
+            &[&[
+                ("refer_code", "R01_YOUNG".into()),
+                ("refer_reason", "young".into()),
+            ]],
         );
         let decision = decide(&e, &bounds());
         assert_eq!(decision.outcome, Outcome::Refer);
@@ -293,7 +299,10 @@ mod tests {
         );
         // a rate that is not a number is no rate
         let decision = decide(&eval(&[("rate", "cheap".into())], &[]), &bounds());
-        assert_eq!(decision.reasons[0].text, "the policy set no risk_grade, rate");
+        assert_eq!(
+            decision.reasons[0].text,
+            "the policy set no risk_grade, rate"
+        );
         assert_eq!(decision.rate, None);
     }
 
@@ -400,7 +409,10 @@ mod tests {
     #[test]
     fn the_demo_policy_approves_a_strong_applicant() {
         let policy = Policy::from_json(CONSUMER).unwrap();
-        let decision = decide(&policy.evaluate(&applicant(&[])).unwrap(), &consumer_bounds());
+        let decision = decide(
+            &policy.evaluate(&applicant(&[])).unwrap(),
+            &consumer_bounds(),
+        );
         assert_eq!(decision.outcome, Outcome::Approve, "{decision:?}");
         assert_eq!(decision.risk_grade.as_deref(), Some("A"));
         assert_eq!(decision.rate, Some(d("0.0725")));
@@ -411,7 +423,9 @@ mod tests {
     #[test]
     fn the_demo_policy_declines_fraud() {
         let policy = Policy::from_json(CONSUMER).unwrap();
-        let eval = policy.evaluate(&applicant(&[("fraud_hits", 1.into())])).unwrap();
+        let eval = policy
+            .evaluate(&applicant(&[("fraud_hits", 1.into())]))
+            .unwrap();
         let decision = decide(&eval, &consumer_bounds());
         assert_eq!(decision.outcome, Outcome::Decline);
         assert_eq!(decision.reasons[0].code, "P01_FRAUD");
@@ -421,7 +435,10 @@ mod tests {
     fn the_demo_policy_refers_and_grades_across_the_range() {
         let policy = Policy::from_json(CONSUMER).unwrap();
         let run = |changes: &[(&str, Value)]| {
-            decide(&policy.evaluate(&applicant(changes)).unwrap(), &consumer_bounds())
+            decide(
+                &policy.evaluate(&applicant(changes)).unwrap(),
+                &consumer_bounds(),
+            )
         };
         let young = run(&[("age", 20.into())]);
         assert_eq!(young.outcome, Outcome::Refer);
@@ -429,10 +446,21 @@ mod tests {
         assert_eq!(high_dti.outcome, Outcome::Refer);
         let declined = run(&[("dti", d("0.61").into()), ("aml_hits", 1.into())]);
         assert_eq!(
-            declined.reasons.iter().map(|r| r.code.as_str()).collect::<Vec<_>>(),
+            declined
+                .reasons
+                .iter()
+                .map(|r| r.code.as_str())
+                .collect::<Vec<_>>(),
             ["P02_AML", "P04_DTI"]
         );
-        for (score, grade) in [(600, "A"), (599, "B"), (573, "B"), (560, "C"), (530, "D"), (500, "E")] {
+        for (score, grade) in [
+            (600, "A"),
+            (599, "B"),
+            (573, "B"),
+            (560, "C"),
+            (530, "D"),
+            (500, "E"),
+        ] {
             let d = run(&[("score", score.into())]);
             assert_eq!(d.risk_grade.as_deref(), Some(grade), "score {score}");
             assert!(d.rate.is_some(), "score {score}");

@@ -110,10 +110,30 @@ pub fn screen(
         .collect();
     let mut hits = Vec::new();
     let shared: [(&'static str, &str, Attribute, Option<&str>); 4] = [
-        ("F01_SHARED_ID", "ID number", |o| o.id_number_hash, subject.id_number_hash),
-        ("F02_SHARED_PHONE", "phone", |o| o.phone_hash, subject.phone_hash),
-        ("F03_SHARED_CARD", "bank card", |o| o.bank_card_hash, subject.bank_card_hash),
-        ("F04_SHARED_DEVICE", "device", |o| o.device_id, subject.device_id),
+        (
+            "F01_SHARED_ID",
+            "ID number",
+            |o| o.id_number_hash,
+            subject.id_number_hash,
+        ),
+        (
+            "F02_SHARED_PHONE",
+            "phone",
+            |o| o.phone_hash,
+            subject.phone_hash,
+        ),
+        (
+            "F03_SHARED_CARD",
+            "bank card",
+            |o| o.bank_card_hash,
+            subject.bank_card_hash,
+        ),
+        (
+            "F04_SHARED_DEVICE",
+            "device",
+            |o| o.device_id,
+            subject.device_id,
+        ),
     ];
     for (code, what, attribute, mine) in shared {
         let Some(mine) = mine.filter(|m| !m.is_empty()) else {
@@ -127,10 +147,7 @@ pub fn screen(
         if !ids.is_empty() {
             hits.push(FraudHit {
                 code,
-                detail: format!(
-                    "{what} also on {} of other customers",
-                    applications(ids)
-                ),
+                detail: format!("{what} also on {} of other customers", applications(ids)),
             });
         }
     }
@@ -151,9 +168,7 @@ pub fn screen(
     {
         hits.push(FraudHit {
             code: "F08_BIRTH_MISMATCH",
-            detail: format!(
-                "recorded birth date {recorded} differs from {in_id} in the ID number"
-            ),
+            detail: format!("recorded birth date {recorded} differs from {in_id} in the ID number"),
         });
     }
     hits.sort_by_key(|h| h.code);
@@ -161,7 +176,11 @@ pub fn screen(
 }
 
 /// F05: this customer's applications in the window, this one included, above the maximum.
-fn velocity(subject: &Subject, recent: &[&OtherApplication], rules: &FraudRules) -> Option<FraudHit> {
+fn velocity(
+    subject: &Subject,
+    recent: &[&OtherApplication],
+    rules: &FraudRules,
+) -> Option<FraudHit> {
     let mut ids: Vec<i64> = recent
         .iter()
         .filter(|o| o.customer_id == subject.customer_id)
@@ -211,7 +230,11 @@ fn applications(mut ids: Vec<i64>) -> String {
         .map(i64::to_string)
         .collect();
     let more = ids.len().saturating_sub(MAX_IDS_IN_DETAIL);
-    let noun = if ids.len() == 1 { "application" } else { "applications" };
+    let noun = if ids.len() == 1 {
+        "application"
+    } else {
+        "applications"
+    };
     if more > 0 {
         format!("{noun} {} and {more} more", shown.join(", "))
     } else {
@@ -245,7 +268,11 @@ mod tests {
         }
     }
 
-    fn other(application_id: i64, customer_id: i64, submitted_on: &str) -> OtherApplication<'static> {
+    fn other(
+        application_id: i64,
+        customer_id: i64,
+        submitted_on: &str,
+    ) -> OtherApplication<'static> {
         OtherApplication {
             application_id,
             customer_id,
@@ -273,7 +300,8 @@ mod tests {
 
     #[test]
     fn shared_attributes_of_other_customers_hit() {
-        let cases: [(&str, fn(&mut OtherApplication<'static>)); 4] = [
+        type Share = fn(&mut OtherApplication<'static>);
+        let cases: [(&str, Share); 4] = [
             ("F01_SHARED_ID", |o| o.id_number_hash = Some("id-1")),
             ("F02_SHARED_PHONE", |o| o.phone_hash = Some("ph-1")),
             ("F03_SHARED_CARD", |o| o.bank_card_hash = Some("card-1")),
@@ -289,7 +317,13 @@ mod tests {
             share(&mut own);
             let hits = run(&subject(), &[b, own, a]);
             assert_eq!(codes(&hits), [code]);
-            assert!(hits[0].detail.ends_with("also on applications 12, 15 of other customers"), "{}", hits[0].detail);
+            assert!(
+                hits[0]
+                    .detail
+                    .ends_with("also on applications 12, 15 of other customers"),
+                "{}",
+                hits[0].detail
+            );
 
             // an attribute the subject lacks never hits
             let mut lacking = subject();
@@ -334,7 +368,12 @@ mod tests {
             "4 applications of this customer in 30 days (limit 3): this one and applications 1, 2, 3"
         );
         // one of them a day too old: 3 again; other customers' applications don't count
-        let old = [two[0], two[1], other(3, 1, "2025-02-28"), other(4, 9, "2025-03-15")];
+        let old = [
+            two[0],
+            two[1],
+            other(3, 1, "2025-02-28"),
+            other(4, 9, "2025-03-15"),
+        ];
         assert!(run(&subject(), &old).is_empty());
     }
 
@@ -343,7 +382,12 @@ mod tests {
         let mut me = other(100, 2, "2025-03-30");
         me.phone_hash = Some("ph-1");
         me.device_id = Some("dev-1");
-        let mine = [me, other(100, 1, "2025-03-30"), other(100, 1, "2025-03-29"), other(1, 1, "2025-03-29")];
+        let mine = [
+            me,
+            other(100, 1, "2025-03-30"),
+            other(100, 1, "2025-03-29"),
+            other(1, 1, "2025-03-29"),
+        ];
         assert!(run(&subject(), &mine).is_empty());
     }
 
@@ -371,7 +415,10 @@ mod tests {
         s.birth_date = Some(day("1990-05-18"));
         let hits = run(&s, &[]);
         assert_eq!(codes(&hits), ["F08_BIRTH_MISMATCH"]);
-        assert_eq!(hits[0].detail, "recorded birth date 1990-05-18 differs from 1990-05-17 in the ID number");
+        assert_eq!(
+            hits[0].detail,
+            "recorded birth date 1990-05-18 differs from 1990-05-17 in the ID number"
+        );
         s.id_birth_date = None;
         assert!(run(&s, &[]).is_empty());
     }

@@ -312,7 +312,9 @@ pub enum PolicyError {
         max: usize,
     },
     /// A condition that does not read.
-    #[error("table '{table}', rule {rule}, field '{field}': condition '{text}' does not read: {problem}")]
+    #[error(
+        "table '{table}', rule {rule}, field '{field}': condition '{text}' does not read: {problem}"
+    )]
     Condition {
         /// Table name.
         table: String,
@@ -338,7 +340,10 @@ pub enum PolicyError {
         problem: String,
     },
     /// More than one rule of a `unique` table matched.
-    #[error("table '{table}' has hit policy unique but rules {} all match", join(rules))]
+    #[error(
+        "table '{table}' has hit policy unique but rules {} all match",
+        join(rules)
+    )]
     NotUnique {
         /// Table name.
         table: String,
@@ -348,7 +353,10 @@ pub enum PolicyError {
 }
 
 fn join(xs: &[usize]) -> String {
-    xs.iter().map(usize::to_string).collect::<Vec<_>>().join(", ")
+    xs.iter()
+        .map(usize::to_string)
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 impl Policy {

@@ -298,7 +298,8 @@ impl Parser<'_> {
                 .map_or(rest.len(), |n| from + n)
         };
         let int_end = digits(end);
-        let well_formed_int = int_end > end && !(rest[end..int_end].starts_with('0') && int_end - end > 1);
+        let well_formed_int =
+            int_end > end && !(rest[end..int_end].starts_with('0') && int_end - end > 1);
         if !well_formed_int {
             return Err(self.error("expected a number like 600, -3 or 0.55"));
         }
@@ -360,10 +361,7 @@ impl Parser<'_> {
         if empty {
             let pos = self.pos;
             self.pos = start;
-            let e = self.error(format!(
-                "interval '{}' is empty",
-                &self.s[start..pos]
-            ));
+            let e = self.error(format!("interval '{}' is empty", &self.s[start..pos]));
             return Err(e);
         }
         Ok(Item::Interval {
@@ -530,7 +528,10 @@ mod tests {
         assert!(c("\"say \\\"hi\\\", then\"").matches(&t("say \"hi\", then")));
         assert!(c("not(\"A\",\"B\")").matches(&t("C")));
         assert!(!c("not(\"A\",\"B\")").matches(&t("A")));
-        assert!(!c("not(\"A\")").matches(&Value::Missing), "not() needs a value");
+        assert!(
+            !c("not(\"A\")").matches(&Value::Missing),
+            "not() needs a value"
+        );
         assert!(c("not( < 5 )").matches(&n("5")));
         assert!(!c("not(<5)").matches(&n("4")));
         // a mixed list: any of

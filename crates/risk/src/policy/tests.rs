@@ -92,7 +92,10 @@ fn collect_applies_every_match_and_keeps_each_output() {
         .iter()
         .filter_map(|e| e.outputs.get("decline_code"))
         .collect();
-    assert_eq!(declines, [&Value::from("P01_SCORE"), &Value::from("P02_DTI")]);
+    assert_eq!(
+        declines,
+        [&Value::from("P01_SCORE"), &Value::from("P02_DTI")]
+    );
     // in the context the later rule's output wins
     assert_eq!(eval.context["decline_code"], Value::from("P02_DTI"));
     assert_eq!(eval.context["refer_code"], Value::from("R01_YOUNG"));
@@ -166,7 +169,9 @@ fn load_error(text: &str) -> String {
 }
 
 fn one_table(hit_policy: &str, rules: &str) -> String {
-    format!(r#"{{"name": "p", "tables": [{{"name": "grade", "hit_policy": "{hit_policy}", "rules": [{rules}]}}]}}"#)
+    format!(
+        r#"{{"name": "p", "tables": [{{"name": "grade", "hit_policy": "{hit_policy}", "rules": [{rules}]}}]}}"#
+    )
 }
 
 #[test]
@@ -191,7 +196,10 @@ fn a_bad_condition_is_a_load_error_naming_table_rule_field_and_text() {
 #[test]
 fn other_load_errors_name_what_is_wrong() {
     let cases = [
-        (one_table("any", ""), "table 'grade': hit policy 'any' is not one of first, collect, unique"),
+        (
+            one_table("any", ""),
+            "table 'grade': hit policy 'any' is not one of first, collect, unique",
+        ),
         (
             one_table("first", r#"{"when": {"x": "1"}, "then": {"y": [1]}}"#),
             "table 'grade', rule 0, field 'y': an output must be",
@@ -212,8 +220,14 @@ fn other_load_errors_name_what_is_wrong() {
             one_table("first", r#"{"when": {}, "then": {}, "than": {}}"#),
             "unknown field `than`",
         ),
-        (r#"{"name": "p", "tables": []}"#.to_owned(), "the policy has 0 tables; it needs 1 to 64"),
-        (r#"{"name": " ", "tables": []}"#.to_owned(), "the policy has an empty name"),
+        (
+            r#"{"name": "p", "tables": []}"#.to_owned(),
+            "the policy has 0 tables; it needs 1 to 64",
+        ),
+        (
+            r#"{"name": " ", "tables": []}"#.to_owned(),
+            "the policy has an empty name",
+        ),
         ("[1, 2]".to_owned(), "not a credit policy"),
         (
             r#"{"name": "p", "tables": [{"name": "t", "hit_policy": "first", "rules": []},
@@ -233,7 +247,10 @@ fn limits_are_load_errors() {
     let table = |i: usize| format!(r#"{{"name": "t{i}", "hit_policy": "first", "rules": []}}"#);
     let tables: Vec<String> = (0..=MAX_TABLES).map(table).collect();
     let text = format!(r#"{{"name": "p", "tables": [{}]}}"#, tables.join(","));
-    assert_eq!(load_error(&text), "the policy has 65 tables; it needs 1 to 64");
+    assert_eq!(
+        load_error(&text),
+        "the policy has 65 tables; it needs 1 to 64"
+    );
 
     let rules = vec![r#"{"when": {}, "then": {}}"#; MAX_RULES + 1].join(",");
     assert_eq!(
@@ -241,7 +258,9 @@ fn limits_are_load_errors() {
         "table 'grade' has 1001 rules, the limit is 1000"
     );
 
-    let when: Vec<String> = (0..=MAX_CONDITIONS).map(|i| format!(r#""f{i}": "-""#)).collect();
+    let when: Vec<String> = (0..=MAX_CONDITIONS)
+        .map(|i| format!(r#""f{i}": "-""#))
+        .collect();
     let rule = format!(r#"{{"when": {{{}}}, "then": {{}}}}"#, when.join(","));
     assert_eq!(
         load_error(&one_table("first", &rule)),
@@ -261,7 +280,10 @@ fn a_bare_json_number_or_flag_is_read_as_a_condition() {
     ))
     .unwrap();
     let eval = policy
-        .evaluate(&facts(&[("term_months", 12.into()), ("secured", true.into())]))
+        .evaluate(&facts(&[
+            ("term_months", 12.into()),
+            ("secured", true.into()),
+        ]))
         .unwrap();
     assert_eq!(eval.context["ok"], Value::Bool(true));
 }
@@ -273,9 +295,17 @@ fn fingerprint_ignores_layout_and_follows_rules() {
     // the same policy, reformatted and with keys reordered
     let reformatted: serde_json::Value = serde_json::from_str(EXAMPLE).unwrap();
     let pretty = serde_json::to_string_pretty(&reformatted).unwrap();
-    assert_eq!(Policy::from_json(&pretty).unwrap().fingerprint(), policy.fingerprint());
-    let spaced = EXAMPLE.replace("\"< 520\"", "\"<520\"").replace("0.12", "0.120");
-    assert_eq!(Policy::from_json(&spaced).unwrap().fingerprint(), policy.fingerprint());
+    assert_eq!(
+        Policy::from_json(&pretty).unwrap().fingerprint(),
+        policy.fingerprint()
+    );
+    let spaced = EXAMPLE
+        .replace("\"< 520\"", "\"<520\"")
+        .replace("0.12", "0.120");
+    assert_eq!(
+        Policy::from_json(&spaced).unwrap().fingerprint(),
+        policy.fingerprint()
+    );
     // the canonical form loads back to itself
     let canonical = policy.canonical_json().unwrap();
     let again = Policy::from_json(&canonical).unwrap();
@@ -283,7 +313,10 @@ fn fingerprint_ignores_layout_and_follows_rules() {
     assert_eq!(again.canonical_json().unwrap(), canonical);
     // a changed threshold is a new version
     let changed = EXAMPLE.replace("< 520", "< 530");
-    assert_ne!(Policy::from_json(&changed).unwrap().fingerprint(), policy.fingerprint());
+    assert_ne!(
+        Policy::from_json(&changed).unwrap().fingerprint(),
+        policy.fingerprint()
+    );
 }
 
 #[test]
@@ -292,7 +325,10 @@ fn the_evaluation_serialises_with_its_trace() {
         .evaluate(&facts(&[("score", 650.into())]))
         .unwrap();
     let json = serde_json::to_value(&eval).unwrap();
-    assert_eq!(json["trace"][1], serde_json::json!({"table": "grade", "matched": [1]}));
+    assert_eq!(
+        json["trace"][1],
+        serde_json::json!({"table": "grade", "matched": [1]})
+    );
     assert_eq!(json["context"]["rate"], "0.12");
     assert_eq!(json["emitted"][0]["outputs"]["risk_grade"], "B");
     let trace: Vec<TableTrace> = serde_json::from_value(json["trace"].clone()).unwrap();
