@@ -4,5 +4,8 @@
 #![deny(missing_docs)]
 
 pub mod aml;
+pub mod decision;
+pub mod fraud;
 pub mod identity;
+pub mod policy;
 pub mod scorecard;
