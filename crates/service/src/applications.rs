@@ -172,6 +172,28 @@ pub struct ApplicationInput {
     pub purpose: String,
     /// branch, online, app or partner.
     pub channel: String,
+    /// The device the application came from (online and app channels), for anti-fraud.
+    #[serde(default)]
+    pub device_id: Option<String>,
+    /// The borrower's bank card (the disbursement account): 12–19 digits, Luhn-checked.
+    #[serde(default)]
+    pub bank_card: Option<String>,
+}
+
+/// Whether `digits` passes the Luhn check (ISO/IEC 7812 card numbers).
+fn luhn(digits: &str) -> bool {
+    let mut sum = 0u32;
+    for (i, c) in digits.bytes().rev().enumerate() {
+        let mut d = u32::from(c - b'0');
+        if i % 2 == 1 {
+            d *= 2;
+            if d > 9 {
+                d -= 9;
+            }
+        }
+        sum += d;
+    }
+    sum.is_multiple_of(10)
 }
 
 /// An application as shown.
@@ -190,6 +212,18 @@ pub struct ApplicationView {
     pub status: String,
     /// Every pre-screen rule that failed (empty when it passed or has not run).
     pub prescreen: Vec<FailedRule>,
+    /// The disbursement account, masked.
+    pub bank_card: Option<String>,
+    /// The approved amount (after a counter-offer, the offered one).
+    pub approved_amount: Option<Money>,
+    pub approved_term_months: Option<i64>,
+    pub approved_rate: Option<String>,
+    /// The latest assessment, with every check (on a single application's view).
+    pub assessment: Option<crate::origination::assessment::AssessmentView>,
+    /// The approval chain (on a single application's view).
+    pub approval: Option<crate::origination::approval::ApprovalView>,
+    /// Why it was declined, for the notice to the applicant.
+    pub decline_notice: Option<DeclineNotice>,
     pub created_by: String,
     pub submitted_by: Option<String>,
     pub created_at: String,
@@ -235,6 +269,15 @@ fn view(a: &ApplicationRow) -> ApplicationView {
         purpose: a.purpose.clone(),
         status: a.status.clone(),
         prescreen: failures,
+        bank_card: a.bank_card_masked.clone(),
+        approved_amount: a
+            .approved_amount_minor
+            .map(|m| Money::from_minor(m, Currency::CNY)),
+        approved_term_months: a.approved_term_months,
+        approved_rate: a.approved_rate.clone(),
+        assessment: None,
+        approval: None,
+        decline_notice: None,
         created_by: a.created_by.clone(),
         submitted_by: a.submitted_by.clone(),
         created_at: a.created_at.clone(),
@@ -280,6 +323,24 @@ pub async fn create(
     if input.purpose.trim().is_empty() || input.purpose.chars().count() > 200 {
         v.push(Violation::new("purpose", "must be 1–200 characters"));
     }
+    if let Some(d) = &input.device_id
+        && (d.trim().is_empty() || d.len() > 128)
+    {
+        v.push(Violation::new("device_id", "must be 1–128 characters"));
+    }
+    let card: Option<String> = input.bank_card.as_deref().map(|c| {
+        c.chars()
+            .filter(|c| !c.is_whitespace() && *c != '-')
+            .collect()
+    });
+    if let Some(c) = &card
+        && (!(12..=19).contains(&c.len()) || !c.bytes().all(|b| b.is_ascii_digit()) || !luhn(c))
+    {
+        v.push(Violation::new(
+            "bank_card",
+            "must be 12–19 digits passing the Luhn check",
+        ));
+    }
     if !v.is_empty() {
         return Err(ServiceError::Invalid(v));
     }
@@ -314,6 +375,14 @@ pub async fn create(
         created_at: now.clone(),
         updated_at: now,
         version: 1,
+        device_id: input.device_id.as_deref().map(|d| d.trim().to_owned()),
+        bank_card_enc: card.as_deref().map(|c| app.keys().encrypt(c)),
+        bank_card_hash: card
+            .as_deref()
+            .map(|c| app.keys().lookup_hash("bank_card", c)),
+        bank_card_masked: card
+            .as_deref()
+            .map(|c| loanbook_store::crypto::mask(c, 4, 4)),
         ..ApplicationRow::default()
     };
     let mut tx = app.db().begin().await?;
@@ -458,8 +527,25 @@ pub async fn submit(app: &App, actor: &Actor, id: i64) -> Result<ApplicationView
             ),
         )
     };
-    // submission and its pre-screen result commit together: an application never waits
-    // in `submitted`
+    // the preliminary assessment (reads and the bureau pull) before the transaction
+    let assessed = if failures.is_empty() {
+        Some(
+            crate::origination::assessment::assess(
+                app,
+                &a,
+                &customer,
+                &product,
+                None,
+                "preliminary",
+                as_of,
+            )
+            .await?,
+        )
+    } else {
+        None
+    };
+    // submission, its pre-screen and the preliminary assessment commit together: an
+    // application never waits in `submitted`
     let now = timestamp(app.now());
     let mut tx = app.db().begin().await?;
     let submitted = ApplicationStatus::Submitted.code();
@@ -515,6 +601,9 @@ pub async fn submit(app: &App, actor: &Actor, id: i64) -> Result<ApplicationView
         Some(serde_json::json!({"status": to.code(), "prescreen": stored})),
     )
     .await?;
+    if let Some(assessed) = &assessed {
+        crate::origination::apply_assessment(&mut tx, actor, &a, to, assessed, &now).await?;
+    }
     tx.commit().await?;
     get(app, actor, id).await
 }
@@ -552,7 +641,66 @@ pub async fn withdraw(
 /// Forbidden without `application:read`; not found.
 pub async fn get(app: &App, actor: &Actor, id: i64) -> Result<ApplicationView, ServiceError> {
     actor.require(Permission::ApplicationRead)?;
-    Ok(view(&load(app, id).await?))
+    let a = load(app, id).await?;
+    let mut shown = view(&a);
+    shown.assessment = crate::origination::assessment::view(app, id).await?;
+    shown.approval = crate::origination::approval::view(app, id).await?;
+    if a.status == ApplicationStatus::Declined.code() {
+        shown.decline_notice = Some(decline_notice(app, &shown).await?);
+    }
+    Ok(shown)
+}
+
+/// The notice to a declined applicant: the reasons, in Chinese and English.
+#[derive(Clone, Debug, Serialize)]
+pub struct DeclineNotice {
+    /// Reason codes and texts.
+    pub reasons: Vec<crate::origination::assessment::ReasonView>,
+    /// The notice in Chinese.
+    pub text_zh: String,
+    /// The notice in English.
+    pub text_en: String,
+}
+
+async fn decline_notice(app: &App, a: &ApplicationView) -> Result<DeclineNotice, ServiceError> {
+    use crate::origination::assessment::ReasonView;
+    let mut reasons: Vec<ReasonView> = a
+        .prescreen
+        .iter()
+        .filter(|f| f.kind == "compliance")
+        .map(|f| ReasonView {
+            code: f.rule.clone(),
+            text: f.detail.clone(),
+        })
+        .collect();
+    if let Some(x) = a.assessment.as_ref().filter(|x| x.decision == "decline") {
+        reasons.extend(x.reasons.iter().cloned());
+    }
+    if reasons.is_empty() {
+        let events = store::events(app.db(), a.id).await?;
+        if let Some(last) = events.iter().rev().find(|e| e.3 == "declined") {
+            reasons.push(ReasonView {
+                code: "APPROVAL_DECLINED".into(),
+                text: last.4.clone(),
+            });
+        }
+    }
+    let list = reasons
+        .iter()
+        .map(|r| format!("{} ({})", r.text, r.code))
+        .collect::<Vec<_>>()
+        .join("; ");
+    Ok(DeclineNotice {
+        text_zh: format!(
+            "尊敬的客户：很遗憾，您的第 {} 号贷款申请未获批准。主要原因：{list}。如有疑问，请联系您的客户经理。",
+            a.id
+        ),
+        text_en: format!(
+            "Dear customer, we regret that loan application {} was not approved. The main reasons: {list}. Please contact your loan officer with any questions.",
+            a.id
+        ),
+        reasons,
+    })
 }
 
 /// Applications, optionally of one status or customer.

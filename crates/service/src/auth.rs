@@ -52,11 +52,21 @@ pub enum Permission {
     FundingManage,
     /// Import AML watch lists.
     WatchListManage,
+    /// Decide approval steps and vote in the credit committee.
+    ApplicationDecide,
+    /// Import credit policies and authority rules.
+    PolicyManage,
+    /// Generate contracts and record signatures.
+    ContractManage,
+    /// Release disbursements and import payment confirmations.
+    DisbursementRelease,
+    /// See loans, their schedules and transactions.
+    LoanRead,
 }
 
 impl Permission {
     /// Every permission.
-    pub const ALL: [Permission; 17] = [
+    pub const ALL: [Permission; 22] = [
         Permission::CustomerRead,
         Permission::CustomerWrite,
         Permission::PiiView,
@@ -74,6 +84,11 @@ impl Permission {
         Permission::FundingRead,
         Permission::FundingManage,
         Permission::WatchListManage,
+        Permission::ApplicationDecide,
+        Permission::PolicyManage,
+        Permission::ContractManage,
+        Permission::DisbursementRelease,
+        Permission::LoanRead,
     ];
 
     /// The code, e.g. `pii:view`.
@@ -96,6 +111,11 @@ impl Permission {
             Permission::FundingRead => "funding:read",
             Permission::FundingManage => "funding:manage",
             Permission::WatchListManage => "watchlist:manage",
+            Permission::ApplicationDecide => "application:decide",
+            Permission::PolicyManage => "policy:manage",
+            Permission::ContractManage => "contract:manage",
+            Permission::DisbursementRelease => "disbursement:release",
+            Permission::LoanRead => "loan:read",
         }
     }
 }
@@ -170,6 +190,9 @@ impl Role {
                 ProductRead,
                 ApplicationRead,
                 ApplicationWrite,
+                ApplicationDecide,
+                ContractManage,
+                LoanRead,
             ],
             Role::CreditAnalyst => &[
                 CustomerRead,
@@ -178,6 +201,8 @@ impl Role {
                 ModelRead,
                 ModelManage,
                 ApplicationRead,
+                PolicyManage,
+                LoanRead,
             ],
             Role::Approver | Role::CommitteeMember => &[
                 CustomerRead,
@@ -185,6 +210,8 @@ impl Role {
                 ModelRead,
                 ApplicationRead,
                 FundingRead,
+                ApplicationDecide,
+                LoanRead,
             ],
             Role::Operations => &[
                 CustomerRead,
@@ -195,8 +222,11 @@ impl Role {
                 ApplicationRead,
                 FundingRead,
                 FundingManage,
+                ContractManage,
+                DisbursementRelease,
+                LoanRead,
             ],
-            Role::Collector => &[CustomerRead],
+            Role::Collector => &[CustomerRead, LoanRead],
             Role::Compliance => &[
                 CustomerRead,
                 PiiView,
@@ -207,8 +237,15 @@ impl Role {
                 ApplicationRead,
                 FundingRead,
                 WatchListManage,
+                LoanRead,
             ],
-            Role::CustomerService => &[CustomerRead, CustomerWrite, ProductRead, ApplicationRead],
+            Role::CustomerService => &[
+                CustomerRead,
+                CustomerWrite,
+                ProductRead,
+                ApplicationRead,
+                LoanRead,
+            ],
         }
     }
 

@@ -55,6 +55,14 @@ pub enum ServiceError {
         /// The permission needed.
         permission: String,
     },
+    /// A rule of separation of duties refuses the actor (four-eyes, the step's role).
+    #[error("{rule}: {detail}")]
+    Refused {
+        /// The rule, e.g. `four_eyes` or `step_role`.
+        rule: &'static str,
+        /// What it refused and why.
+        detail: String,
+    },
     /// Not logged in, or bad credentials.
     #[error("{0}")]
     Unauthenticated(String),

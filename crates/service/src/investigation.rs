@@ -80,6 +80,8 @@ pub struct InvestigationView {
     pub dscr: Option<String>,
     /// When recorded.
     pub created_at: String,
+    /// The application's status after the assessment that follows the investigation.
+    pub application_status: Option<String>,
 }
 
 fn view(r: &InvestigationRow) -> InvestigationView {
@@ -93,6 +95,7 @@ fn view(r: &InvestigationRow) -> InvestigationView {
         dti: r.dti.clone(),
         dscr: r.dscr.clone(),
         created_at: r.created_at.clone(),
+        application_status: None,
     }
 }
 
@@ -266,6 +269,17 @@ pub async fn investigate(
         dscr: dscr.map(|d| format!("{d:.4}")),
         created_at: now.clone(),
     };
+    // the final assessment reads the investigated income and DTI
+    let assessed = crate::origination::assessment::assess(
+        app,
+        &a,
+        &customer,
+        &product,
+        Some(&row),
+        "final",
+        as_of,
+    )
+    .await?;
     let mut tx = app.db().begin().await?;
     if status == ApplicationStatus::PreScreened
         && !store::transition(
@@ -295,8 +309,19 @@ pub async fn investigate(
         Some(serde_json::json!({"dti": row.dti, "dscr": row.dscr, "visited_on": row.visited_on})),
     )
     .await?;
+    let after = crate::origination::apply_assessment(
+        &mut tx,
+        actor,
+        &a,
+        ApplicationStatus::Investigating,
+        &assessed,
+        &now,
+    )
+    .await?;
     tx.commit().await?;
-    Ok(view(&row))
+    let mut shown = view(&row);
+    shown.application_status = Some(after.code().to_owned());
+    Ok(shown)
 }
 
 /// The latest investigation of application `id`.
@@ -356,6 +381,8 @@ mod tests {
                     method: "annuity".into(),
                     purpose: "装修".into(),
                     channel: "branch".into(),
+                    device_id: None,
+                    bank_card: None,
                 },
             )
             .await
@@ -387,21 +414,6 @@ mod tests {
                     .status,
                 "pre_screened"
             );
-            let report = investigate(&app, &admin, a.id, &input).await.unwrap();
-            // 100000 at 4.35% over 12 months: 8530.99 a month, the last 8531.01 (the largest);
-            // (2000 + 8531.01) / 18500 = 0.56924… → 0.5692; first-year service 102371.90
-            assert_eq!(report.figures["new_installment"], "8531.01");
-            assert_eq!(report.figures["new_first_year_debt_service"], "102371.90");
-            assert_eq!(report.dti.as_deref(), Some("0.5692"));
-            assert_eq!(report.dscr, None);
-            assert_eq!(
-                applications::get(&app, &admin, a.id).await.unwrap().status,
-                "investigating"
-            );
-            assert_eq!(
-                latest(&app, &admin, a.id).await.unwrap().investigator,
-                "system"
-            );
             let bad = InvestigationInput {
                 visited_on: "2026-12-01".into(),
                 visit_summary: String::new(),
@@ -413,6 +425,23 @@ mod tests {
             assert_eq!(
                 v.iter().map(|v| v.field.as_str()).collect::<Vec<_>>(),
                 ["visited_on", "visit_summary"]
+            );
+            let report = investigate(&app, &admin, a.id, &input).await.unwrap();
+            // 100000 at 4.35% over 12 months: 8530.99 a month, the last 8531.01 (the largest);
+            // (2000 + 8531.01) / 18500 = 0.56924… → 0.5692; first-year service 102371.90
+            assert_eq!(report.figures["new_installment"], "8531.01");
+            assert_eq!(report.figures["new_first_year_debt_service"], "102371.90");
+            assert_eq!(report.dti.as_deref(), Some("0.5692"));
+            assert_eq!(report.dscr, None);
+            // no credit policy is active: the final assessment refers it to people
+            assert_eq!(report.application_status.as_deref(), Some("in_review"));
+            assert_eq!(
+                applications::get(&app, &admin, a.id).await.unwrap().status,
+                "in_review"
+            );
+            assert_eq!(
+                latest(&app, &admin, a.id).await.unwrap().investigator,
+                "system"
             );
         }
     }

@@ -286,6 +286,8 @@ pub async fn convert(
             method: a.method.clone(),
             purpose: a.purpose.clone(),
             channel: a.channel.clone(),
+            device_id: None,
+            bank_card: None,
         },
     )
     .await?;

@@ -18,9 +18,12 @@ pub mod investigation;
 pub mod leads;
 pub mod ledger;
 pub mod models;
+pub mod origination;
+pub mod policies;
 pub mod products;
 
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, NaiveDate, Utc};
 use loanbook_store::crypto::Keys;
@@ -36,16 +39,51 @@ pub struct App {
     db: Db,
     keys: Keys,
     data_dir: PathBuf,
+    bureau: Arc<dyn adapters::CreditBureau>,
+    bank: Arc<dyn adapters::BankTransfer>,
+    cache: Arc<Mutex<origination::assessment::Cache>>,
 }
 
 impl App {
     /// An application on `db` with `keys`, keeping files under `data_dir`.
+    ///
+    /// The credit bureau and the bank are the local simulators until
+    /// [`App::with_bureau`] and [`App::with_bank`] set real ones.
     pub fn new(db: Db, keys: Keys, data_dir: impl Into<PathBuf>) -> App {
         App {
             db,
             keys,
             data_dir: data_dir.into(),
+            bureau: adapters::simulated_bureau(),
+            bank: adapters::simulated_bank(),
+            cache: Arc::default(),
         }
+    }
+
+    /// The same application with `bureau` for credit-bureau pulls.
+    #[must_use]
+    pub fn with_bureau(mut self, bureau: Arc<dyn adapters::CreditBureau>) -> App {
+        self.bureau = bureau;
+        self
+    }
+
+    /// The same application with `bank` for payment instructions.
+    #[must_use]
+    pub fn with_bank(mut self, bank: Arc<dyn adapters::BankTransfer>) -> App {
+        self.bank = bank;
+        self
+    }
+
+    pub(crate) fn bureau(&self) -> &dyn adapters::CreditBureau {
+        self.bureau.as_ref()
+    }
+
+    pub(crate) fn bank(&self) -> &dyn adapters::BankTransfer {
+        self.bank.as_ref()
+    }
+
+    pub(crate) fn cache(&self) -> &Mutex<origination::assessment::Cache> {
+        &self.cache
     }
 
     /// The database.

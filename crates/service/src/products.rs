@@ -402,6 +402,24 @@ pub async fn versions(
     rows.iter().map(view).collect()
 }
 
+/// Product `code` at `version`, parsed (for a use case that already holds an
+/// application or a loan made under it).
+///
+/// # Errors
+/// Not found; a stored definition that no longer parses.
+pub(crate) async fn load_version(
+    app: &App,
+    code: &str,
+    version: i64,
+) -> Result<Product, ServiceError> {
+    let row = products::get(app.db(), code, Some(version))
+        .await?
+        .ok_or_else(|| ServiceError::NotFound(format!("product {code}@{version}")))?;
+    let json: Value = serde_json::from_str(&row.config_json)
+        .map_err(|e| ServiceError::Conflict(format!("product {code}@{version}: {e}")))?;
+    parse_product(&json)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -345,3 +345,19 @@ pub async fn latest_investigation(
     })
     .transpose()
 }
+
+/// Everyone who recorded an investigation of application `id`.
+///
+/// # Errors
+/// A database error.
+pub async fn investigators<'c>(
+    exec: impl Executor<'c, Database = Any>,
+    application_id: i64,
+) -> Result<Vec<String>, StoreError> {
+    Ok(sqlx::query_scalar(
+        "SELECT DISTINCT investigator FROM investigations WHERE application_id = $1 ORDER BY investigator",
+    )
+    .bind(application_id)
+    .fetch_all(exec)
+    .await?)
+}

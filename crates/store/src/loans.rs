@@ -46,10 +46,12 @@ fn contract_from(r: &AnyRow) -> Result<ContractRow, StoreError> {
 /// # Errors
 /// A database error.
 pub async fn insert_contract(tx: &mut Tx<'_>, c: &ContractRow) -> Result<i64, StoreError> {
-    sqlx::query("UPDATE contracts SET status = 'superseded' WHERE application_id = $1 AND status = 'draft'")
-        .bind(c.application_id)
-        .execute(&mut **tx)
-        .await?;
+    sqlx::query(
+        "UPDATE contracts SET status = 'superseded' WHERE application_id = $1 AND status = 'draft'",
+    )
+    .bind(c.application_id)
+    .execute(&mut **tx)
+    .await?;
     Ok(sqlx::query_scalar(
         "INSERT INTO contracts (application_id, version, contract_no, status, terms_json, document_html, document_sha256, created_by, created_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
@@ -535,10 +537,7 @@ pub struct DisbursementRow {
 ///
 /// # Errors
 /// A database error.
-pub async fn insert_disbursement(
-    tx: &mut Tx<'_>,
-    d: &DisbursementRow,
-) -> Result<i64, StoreError> {
+pub async fn insert_disbursement(tx: &mut Tx<'_>, d: &DisbursementRow) -> Result<i64, StoreError> {
     Ok(sqlx::query_scalar(
         "INSERT INTO disbursements (contract_id, loan_id, tranche_no, amount_minor, funding_source, status, released_by, journal_entry_id, business_date, created_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
@@ -619,11 +618,13 @@ pub async fn restore_funding(
     code: &str,
     amount_minor: i64,
 ) -> Result<(), StoreError> {
-    sqlx::query("UPDATE funding_sources SET available_minor = available_minor + $1 WHERE code = $2")
-        .bind(amount_minor)
-        .bind(code)
-        .execute(&mut **tx)
-        .await?;
+    sqlx::query(
+        "UPDATE funding_sources SET available_minor = available_minor + $1 WHERE code = $2",
+    )
+    .bind(amount_minor)
+    .bind(code)
+    .execute(&mut **tx)
+    .await?;
     Ok(())
 }
 
@@ -650,10 +651,7 @@ pub struct PaymentOrderRow {
 ///
 /// # Errors
 /// A database error.
-pub async fn insert_payment_order(
-    tx: &mut Tx<'_>,
-    p: &PaymentOrderRow,
-) -> Result<i64, StoreError> {
+pub async fn insert_payment_order(tx: &mut Tx<'_>, p: &PaymentOrderRow) -> Result<i64, StoreError> {
     Ok(sqlx::query_scalar(
         "INSERT INTO payment_orders (disbursement_id, loan_id, amount_minor, funding_source, payee_name, payee_account_masked, adapter, status, created_at, updated_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
@@ -735,4 +733,21 @@ pub async fn payment_orders<'c>(
             })
         })
         .collect()
+}
+
+/// Sets the status of tranche `id`.
+///
+/// # Errors
+/// A database error.
+pub async fn set_disbursement_status(
+    tx: &mut Tx<'_>,
+    id: i64,
+    status: &str,
+) -> Result<(), StoreError> {
+    sqlx::query("UPDATE disbursements SET status = $1 WHERE id = $2")
+        .bind(status)
+        .bind(id)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
 }

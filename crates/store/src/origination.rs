@@ -49,10 +49,12 @@ pub async fn insert_policy(tx: &mut Tx<'_>, p: &PolicyRow) -> Result<(i64, i64),
             .fetch_one(&mut **tx)
             .await?;
     let version = version.unwrap_or(0) + 1;
-    sqlx::query("UPDATE credit_policies SET status = 'retired' WHERE name = $1 AND status = 'active'")
-        .bind(&p.name)
-        .execute(&mut **tx)
-        .await?;
+    sqlx::query(
+        "UPDATE credit_policies SET status = 'retired' WHERE name = $1 AND status = 'active'",
+    )
+    .bind(&p.name)
+    .execute(&mut **tx)
+    .await?;
     let id = sqlx::query_scalar(
         "INSERT INTO credit_policies (name, version, status, fingerprint, policy_json, created_by, created_at) \
          VALUES ($1, $2, 'active', $3, $4, $5, $6) RETURNING id",
@@ -568,10 +570,7 @@ pub struct CounterOfferRow {
 ///
 /// # Errors
 /// A database error.
-pub async fn insert_counter_offer(
-    tx: &mut Tx<'_>,
-    c: &CounterOfferRow,
-) -> Result<i64, StoreError> {
+pub async fn insert_counter_offer(tx: &mut Tx<'_>, c: &CounterOfferRow) -> Result<i64, StoreError> {
     Ok(sqlx::query_scalar(
         "INSERT INTO counter_offers (application_id, step_id, amount_minor, term_months, rate, status, offered_by, created_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",

@@ -55,6 +55,18 @@ pub async fn import(
     Ok(version)
 }
 
+/// The newest version number, if a list was imported.
+///
+/// # Errors
+/// A database error.
+pub async fn latest_version(db: &Db) -> Result<Option<i64>, StoreError> {
+    Ok(
+        sqlx::query_scalar("SELECT MAX(version) FROM watch_list_versions")
+            .fetch_one(db.pool())
+            .await?,
+    )
+}
+
 /// The newest version and its entries (version 0 and none before any import).
 ///
 /// # Errors

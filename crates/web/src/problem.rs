@@ -48,6 +48,7 @@ impl From<ServiceError> for Problem {
         let (status, title) = match &e {
             ServiceError::Invalid(_) => (StatusCode::UNPROCESSABLE_ENTITY, "Invalid input"),
             ServiceError::Forbidden { .. } => (StatusCode::FORBIDDEN, "Forbidden"),
+            ServiceError::Refused { .. } => (StatusCode::FORBIDDEN, "Refused"),
             ServiceError::Unauthenticated(_) => (StatusCode::UNAUTHORIZED, "Unauthenticated"),
             ServiceError::Locked(_) => (StatusCode::TOO_MANY_REQUESTS, "Account locked"),
             ServiceError::NotFound(_) => (StatusCode::NOT_FOUND, "Not found"),

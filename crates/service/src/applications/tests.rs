@@ -36,6 +36,8 @@ fn input(customer_id: i64, amount: &str) -> ApplicationInput {
         method: "annuity".into(),
         purpose: "家庭装修".into(),
         channel: "online".into(),
+        device_id: None,
+        bank_card: None,
     }
 }
 

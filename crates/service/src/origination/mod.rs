@@ -1,0 +1,215 @@
+//! Origination after the pre-screen: the assessment, the approval chain (审批) with its
+//! committee votes and counter-offers, the contract (借款合同) and the disbursement (放款).
+//!
+//! ```text
+//! submit ─► pre-screen ─► preliminary assessment ─┬─ decline ─────────────► declined
+//!                                                 ├─ straight-through ────► assessed ─► approved
+//!                                                 └─ otherwise: waits pre_screened
+//! investigation ─► investigating ─► final assessment ─► assessed ─┬─ decline ─► declined
+//!                                                                 ├─ automatic ─► approved
+//!                                                                 └─ in_review: step 1 … step n ─► approved
+//! approved ─► contract (versioned) ─► both parties sign ─► contracted ─► tranche 1 ─► disbursed
+//! ```
+
+pub mod approval;
+pub mod assessment;
+pub mod contract;
+pub mod disbursement;
+
+use loanbook_core::approval::{SYSTEM_ACTOR, StepSpec};
+use loanbook_core::origination::ApplicationStatus;
+use loanbook_store::applications::{self as app_store, ApplicationRow};
+use loanbook_store::origination::{self as store, StepRow};
+use loanbook_store::{Tx, customer_records as records, score_models};
+
+use crate::{Actor, ServiceError, record};
+use assessment::Assessed;
+
+/// Moves application `id` from `from` to `to` inside `tx`, refusing if it moved meanwhile.
+pub(crate) async fn step_to(
+    tx: &mut Tx<'_>,
+    id: i64,
+    from: ApplicationStatus,
+    to: ApplicationStatus,
+    actor: &str,
+    note: &str,
+    at: &str,
+) -> Result<(), ServiceError> {
+    if !from.can_move_to(to) {
+        return Err(ServiceError::Conflict(format!(
+            "application {id} is {from}; it cannot become {to}"
+        )));
+    }
+    if !app_store::transition(tx, id, from.code(), to.code(), actor, note, None, at).await? {
+        return Err(ServiceError::Conflict(format!(
+            "application {id} changed meanwhile; reload it"
+        )));
+    }
+    Ok(())
+}
+
+fn reasons_note(assessed: &Assessed) -> String {
+    assessed
+        .decision
+        .reasons
+        .iter()
+        .map(|r| r.code.as_str())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Stores an assessment and moves the application on: declined, approved straight
+/// through, routed into review (final stage), or left waiting for the investigation
+/// (preliminary stage). Returns the new status.
+pub(crate) async fn apply_assessment(
+    tx: &mut Tx<'_>,
+    actor: &Actor,
+    a: &ApplicationRow,
+    from: ApplicationStatus,
+    assessed: &Assessed,
+    at: &str,
+) -> Result<ApplicationStatus, ServiceError> {
+    store::insert_checks(tx, &assessed.checks).await?;
+    store::put_assessment(tx, &assessed.row).await?;
+    if let Some(report) = &assessed.new_report {
+        records::insert_credit_report(tx, report).await?;
+    }
+    let scored_on = at.get(..10).unwrap_or(at);
+    for (model_id, score, decided) in &assessed.scores {
+        score_models::insert_score(
+            tx,
+            *model_id,
+            scored_on,
+            &a.id.to_string(),
+            *score,
+            *decided,
+        )
+        .await?;
+    }
+    let preliminary = assessed.row.stage == "preliminary";
+    let system = SYSTEM_ACTOR;
+    let decline = assessed.decision.outcome == loanbook_risk::decision::Outcome::Decline;
+    let status = if decline {
+        let note = format!("declined: {}", reasons_note(assessed));
+        step_to(
+            tx,
+            a.id,
+            from,
+            ApplicationStatus::Declined,
+            system,
+            &note,
+            at,
+        )
+        .await?;
+        ApplicationStatus::Declined
+    } else if assessed.straight_through(a.amount_minor) {
+        step_to(
+            tx,
+            a.id,
+            from,
+            ApplicationStatus::Assessed,
+            system,
+            "assessed",
+            at,
+        )
+        .await?;
+        insert_routing(tx, a.id, &assessed.steps, at, true).await?;
+        let rate = assessed.row.offered_rate.clone().unwrap_or_default();
+        store::set_approved_terms(tx, a.id, a.amount_minor, a.term_months, &rate).await?;
+        step_to(
+            tx,
+            a.id,
+            ApplicationStatus::Assessed,
+            ApplicationStatus::Approved,
+            system,
+            "approved automatically (straight-through)",
+            at,
+        )
+        .await?;
+        ApplicationStatus::Approved
+    } else if preliminary {
+        from
+    } else {
+        step_to(
+            tx,
+            a.id,
+            from,
+            ApplicationStatus::Assessed,
+            system,
+            "assessed",
+            at,
+        )
+        .await?;
+        insert_routing(tx, a.id, &assessed.steps, at, false).await?;
+        let kinds: Vec<&str> = assessed.steps.iter().map(|s| s.kind.code()).collect();
+        step_to(
+            tx,
+            a.id,
+            ApplicationStatus::Assessed,
+            ApplicationStatus::InReview,
+            system,
+            &format!("in review: {}", kinds.join(" → ")),
+            at,
+        )
+        .await?;
+        ApplicationStatus::InReview
+    };
+    record(
+        tx,
+        actor,
+        "application.assessed",
+        "application",
+        &a.id.to_string(),
+        None,
+        Some(serde_json::json!({
+            "stage": assessed.row.stage,
+            "assessment_no": assessed.row.assessment_no,
+            "decision": assessed.row.decision,
+            "score": assessed.row.score,
+            "risk_grade": assessed.row.risk_grade,
+            "status": status.code(),
+        })),
+    )
+    .await?;
+    Ok(status)
+}
+
+/// Writes the approval steps of a new routing; the first is pending (or, for a
+/// straight-through approval, the single automatic step is approved at once).
+async fn insert_routing(
+    tx: &mut Tx<'_>,
+    application_id: i64,
+    steps: &[StepSpec],
+    at: &str,
+    automatic: bool,
+) -> Result<(), ServiceError> {
+    let routing_no = store::steps(&mut **tx, application_id)
+        .await?
+        .first()
+        .map_or(1, |s| s.routing_no + 1);
+    let rows: Vec<StepRow> = steps
+        .iter()
+        .zip(1i64..)
+        .map(|(s, seq)| StepRow {
+            application_id,
+            routing_no,
+            seq,
+            kind: s.kind.code().into(),
+            votes_required: i64::from(s.votes_required),
+            voters: i64::from(s.voters),
+            sla_hours: i64::from(s.sla_hours),
+            status: if automatic {
+                "approved".into()
+            } else if seq == 1 {
+                "pending".into()
+            } else {
+                "waiting".into()
+            },
+            started_at: (automatic || seq == 1).then(|| at.to_owned()),
+            completed_at: automatic.then(|| at.to_owned()),
+            ..StepRow::default()
+        })
+        .collect();
+    store::insert_steps(tx, &rows).await?;
+    Ok(())
+}
