@@ -2,7 +2,7 @@
 //!
 //! ```text
 //! draft ─submit─► submitted ─pre-screen─► pre_screened ─► investigating ─► assessed ─► in_review ─► approved ─► contracted ─► disbursed
-//!                     │                        │                                          │
+//!                     │                        │  └── straight-through (no investigation) ──┘ │
 //!                     ├─ missing documents ──► returned ─(resubmit)─► submitted            ├─► declined
 //!                     └─ compliance failure ─► declined                                   └─► returned
 //! any state before contracted ─withdraw─► withdrawn
@@ -90,7 +90,7 @@ impl ApplicationStatus {
             (self, to),
             (Draft | Returned, Submitted)
                 | (Submitted, PreScreened | Returned | Declined)
-                | (PreScreened, Investigating | Declined)
+                | (PreScreened, Investigating | Assessed | Declined)
                 | (Investigating, Assessed | Returned | Declined)
                 | (Assessed, InReview | Approved | Declined)
                 | (InReview, InReview | Approved | Declined | Returned)
@@ -390,6 +390,9 @@ mod tests {
         assert!(!Disbursed.can_move_to(Withdrawn));
         assert!(!Declined.can_move_to(Submitted));
         assert!(Approved.can_move_to(Contracted));
+        // straight-through: assessed without an investigation
+        assert!(PreScreened.can_move_to(Assessed));
+        assert!(!Submitted.can_move_to(Assessed));
         assert!(Declined.is_final() && Withdrawn.is_final() && Disbursed.is_final());
         for s in ApplicationStatus::ALL {
             assert_eq!(s.code().parse::<ApplicationStatus>(), Ok(s));

@@ -404,6 +404,18 @@ pub async fn check(app: &App, actor: &Actor) -> Result<Result<String, String>, S
             gl::find_account(&account).map_or("", |a| a.name_en)
         )));
     }
+    for (which, what) in [
+        (ledger::SubledgerBalance::Principal, "principal outstanding"),
+        (ledger::SubledgerBalance::Fees, "fees due"),
+    ] {
+        if let Some((loan, book, gl)) = ledger::first_subledger_difference(app.db(), which).await? {
+            return Ok(Err(format!(
+                "loan {loan}: {what} is {} on the loan but {} in the ledger",
+                Money::from_minor(book, Currency::CNY),
+                Money::from_minor(gl, Currency::CNY)
+            )));
+        }
+    }
     let tb = trial_balance(app, actor).await?;
     if tb.total_debit != tb.total_credit {
         return Ok(Err(format!(
@@ -412,7 +424,7 @@ pub async fn check(app: &App, actor: &Actor) -> Result<Result<String, String>, S
         )));
     }
     Ok(Ok(format!(
-        "ledger ok: every entry balances; total debits = total credits = {}",
+        "ledger ok: every entry balances, every loan reconciles with the GL; total debits = total credits = {}",
         tb.total_debit
     )))
 }

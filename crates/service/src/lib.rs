@@ -17,6 +17,7 @@ mod input;
 pub mod investigation;
 pub mod leads;
 pub mod ledger;
+pub mod loans;
 pub mod models;
 pub mod origination;
 pub mod policies;

@@ -35,3 +35,25 @@ pub async fn init(tx: &mut Tx<'_>, date: NaiveDate, at: &str) -> Result<(), Stor
         .await?;
     Ok(())
 }
+
+/// Moves the business date from `from` to `to` (only if it is still `from`); false if
+/// it was not. The daily close is its only caller outside tests.
+///
+/// # Errors
+/// A database error.
+pub async fn advance(
+    tx: &mut Tx<'_>,
+    from: NaiveDate,
+    to: NaiveDate,
+    at: &str,
+) -> Result<bool, StoreError> {
+    let done = sqlx::query(
+        "UPDATE business_dates SET business_date = $1, updated_at = $2 WHERE id = 1 AND business_date = $3",
+    )
+    .bind(to.format("%Y-%m-%d").to_string())
+    .bind(at)
+    .bind(from.format("%Y-%m-%d").to_string())
+    .execute(&mut **tx)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}

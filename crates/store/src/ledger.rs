@@ -289,3 +289,37 @@ pub async fn first_unscoped_line(
     }
     Ok(None)
 }
+
+/// Which per-loan balance a subledger reconciliation compares.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SubledgerBalance {
+    /// Principal outstanding against loans receivable (1301 normal + 1302 overdue).
+    Principal,
+    /// Fees due against fees receivable (1313).
+    Fees,
+}
+
+/// The first loan whose running balance differs from its GL lines:
+/// (loan id, balance on the loan, balance in the GL).
+///
+/// # Errors
+/// A database error.
+pub async fn first_subledger_difference(
+    db: &Db,
+    which: SubledgerBalance,
+) -> Result<Option<(i64, i64, i64)>, StoreError> {
+    let (column, accounts) = match which {
+        SubledgerBalance::Principal => ("principal_outstanding_minor", "'1301', '1302'"),
+        SubledgerBalance::Fees => ("fees_due_minor", "'1313'"),
+    };
+    let row = sqlx::query(&format!(
+        "SELECT l.id, l.{column} AS book, CAST(COALESCE(g.bal, 0) AS BIGINT) AS gl FROM loans l \
+         LEFT JOIN (SELECT loan_id, SUM(debit_minor - credit_minor) AS bal FROM journal_lines \
+                    WHERE account_code IN ({accounts}) AND loan_id IS NOT NULL GROUP BY loan_id) g ON g.loan_id = l.id \
+         WHERE l.{column} <> COALESCE(g.bal, 0) ORDER BY l.id LIMIT 1"
+    ))
+    .fetch_optional(db.pool())
+    .await?;
+    row.map(|r| Ok((r.try_get("id")?, r.try_get("book")?, r.try_get("gl")?)))
+        .transpose()
+}

@@ -337,7 +337,7 @@ fn kind_of(value: &Value) -> &'static str {
 ///
 /// The report depends only on the request: the ID number's SHA-256 seeds a generator,
 /// and a higher monthly income makes good levels more likely. Values are the German
-/// credit data's level codes (`A11`…), which the demo scorecard reads.
+/// credit data's level labels (`lt_0`, `critical_account`, …), which the demo scorecard reads.
 ///
 /// Test trigger: an ID number whose four digits before the check digit are `0000`
 /// (e.g. `11010119900110000X`) always has `delinquencies_24m` = 4.
@@ -438,7 +438,7 @@ fn simulate(request: &BureauRequest) -> Value {
     // Weights per income tier (rows: low … high income), good levels gaining with income.
     let checking = level(
         &mut rng,
-        &["A11", "A12", "A13", "A14"],
+        &["lt_0", "0_to_200", "ge_200_or_salary", "none"],
         &[
             [40, 30, 5, 25, 0],
             [28, 28, 7, 37, 0],
@@ -449,7 +449,13 @@ fn simulate(request: &BureauRequest) -> Value {
     );
     let history = level(
         &mut rng,
-        &["A30", "A31", "A32", "A33", "A34"],
+        &[
+            "no_credits_or_all_paid",
+            "all_paid_this_bank",
+            "existing_paid_duly",
+            "past_delays",
+            "critical_account",
+        ],
         &[
             [6, 6, 50, 14, 24],
             [4, 5, 53, 9, 29],
@@ -460,7 +466,13 @@ fn simulate(request: &BureauRequest) -> Value {
     );
     let savings = level(
         &mut rng,
-        &["A61", "A62", "A63", "A64", "A65"],
+        &[
+            "lt_100",
+            "100_to_500",
+            "500_to_1000",
+            "ge_1000",
+            "unknown_or_none",
+        ],
         &[
             [75, 10, 3, 2, 10],
             [60, 11, 6, 5, 18],
@@ -471,7 +483,7 @@ fn simulate(request: &BureauRequest) -> Value {
     );
     let employment = level(
         &mut rng,
-        &["A71", "A72", "A73", "A74", "A75"],
+        &["unemployed", "lt_1y", "1_to_4y", "4_to_7y", "ge_7y"],
         &[
             [12, 25, 35, 13, 15],
             [6, 17, 35, 17, 25],
@@ -482,7 +494,12 @@ fn simulate(request: &BureauRequest) -> Value {
     );
     let property = level(
         &mut rng,
-        &["A121", "A122", "A123", "A124"],
+        &[
+            "real_estate",
+            "savings_or_insurance",
+            "car_or_other",
+            "unknown_or_none",
+        ],
         &[
             [15, 22, 33, 30, 0],
             [25, 23, 33, 19, 0],
@@ -493,7 +510,7 @@ fn simulate(request: &BureauRequest) -> Value {
     );
     let housing = level(
         &mut rng,
-        &["A151", "A152", "A153"],
+        &["rent", "own", "free"],
         &[
             [35, 50, 15, 0, 0],
             [20, 70, 10, 0, 0],
@@ -504,7 +521,7 @@ fn simulate(request: &BureauRequest) -> Value {
     );
     let plans = level(
         &mut rng,
-        &["A141", "A142", "A143"],
+        &["bank", "stores", "none"],
         &[
             [18, 8, 74, 0, 0],
             [14, 5, 81, 0, 0],
@@ -515,7 +532,13 @@ fn simulate(request: &BureauRequest) -> Value {
     );
     let personal = level(
         &mut rng,
-        &["A91", "A92", "A93", "A94", "A95"],
+        &[
+            "male_divorced",
+            "female_div_or_married",
+            "male_single",
+            "male_married_or_widowed",
+            "female_single",
+        ],
         &[[5, 31, 52, 9, 3]; 4],
         tier,
     );
@@ -547,13 +570,13 @@ fn simulate(request: &BureauRequest) -> Value {
 
     let mut score: i64 = 560 + 35 * tier as i64;
     score += match checking {
-        "A11" => -40,
-        "A12" => -10,
+        "lt_0" => -40,
+        "0_to_200" => -10,
         _ => 30,
     };
     score += match history {
-        "A33" => -40,
-        "A34" => -70,
+        "past_delays" => -40,
+        "critical_account" => -70,
         _ => 20,
     };
     score -= 45 * delinquencies as i64 + 12 * inquiries as i64 + 5 * open_loans as i64;
@@ -626,18 +649,62 @@ mod tests {
 
     #[tokio::test]
     async fn the_simulator_produces_every_key_with_valid_values() {
-        let codes = |prefix: &str, range: std::ops::RangeInclusive<u32>| -> BTreeSet<String> {
-            range.map(|n| format!("{prefix}{n}")).collect()
+        let codes = |labels: &[&str]| -> BTreeSet<String> {
+            labels.iter().map(|l| (*l).to_owned()).collect()
         };
         let levels: BTreeMap<&str, BTreeSet<String>> = BTreeMap::from([
-            ("checking_account", codes("A", 11..=14)),
-            ("credit_history", codes("A", 30..=34)),
-            ("savings", codes("A", 61..=65)),
-            ("employment_since", codes("A", 71..=75)),
-            ("property", codes("A", 121..=124)),
-            ("housing", codes("A", 151..=153)),
-            ("other_installment_plans", codes("A", 141..=143)),
-            ("personal_status_sex", codes("A", 91..=95)),
+            (
+                "checking_account",
+                codes(&["lt_0", "0_to_200", "ge_200_or_salary", "none"]),
+            ),
+            (
+                "credit_history",
+                codes(&[
+                    "no_credits_or_all_paid",
+                    "all_paid_this_bank",
+                    "existing_paid_duly",
+                    "past_delays",
+                    "critical_account",
+                ]),
+            ),
+            (
+                "savings",
+                codes(&[
+                    "lt_100",
+                    "100_to_500",
+                    "500_to_1000",
+                    "ge_1000",
+                    "unknown_or_none",
+                ]),
+            ),
+            (
+                "employment_since",
+                codes(&["unemployed", "lt_1y", "1_to_4y", "4_to_7y", "ge_7y"]),
+            ),
+            (
+                "property",
+                codes(&[
+                    "real_estate",
+                    "savings_or_insurance",
+                    "car_or_other",
+                    "unknown_or_none",
+                ]),
+            ),
+            ("housing", codes(&["rent", "own", "free"])),
+            (
+                "other_installment_plans",
+                codes(&["bank", "stores", "none"]),
+            ),
+            (
+                "personal_status_sex",
+                codes(&[
+                    "male_divorced",
+                    "female_div_or_married",
+                    "male_single",
+                    "male_married_or_widowed",
+                    "female_single",
+                ]),
+            ),
         ]);
         let numbers: [(&str, i64, i64); 5] = [
             ("installment_rate_pct", 1, 4),

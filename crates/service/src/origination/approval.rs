@@ -503,7 +503,16 @@ async fn counter_offer_terms(
             ServiceError::Invalid(
                 problems
                     .into_iter()
-                    .map(|(field, rule)| Violation::new(field, rule))
+                    .map(|(field, rule)| {
+                        Violation::new(
+                            if field == "amount_minor" {
+                                "amount"
+                            } else {
+                                field
+                            },
+                            rule,
+                        )
+                    })
                     .collect(),
             )
         })?;

@@ -8,9 +8,12 @@
 //! authority rules give an automatic step and the policy approves within the limit.
 //! Anything else waits for the investigation, after which the `final` assessment runs
 //! with the investigated income and debt-to-income and routes the application to its
-//! approval steps. The policy used is the active one named after the product code, else
-//! `default`; the scorecard is the champion named after the product code, else the most
+//! approval steps. The policy used is the active one named after the product code (as
+//! written, then in lower case), else `default`; the scorecard is the champion named after the product code, else the most
 //! recently deployed champion. A bureau report pulled in the last 30 days is reused.
+//! Before the investigation, debt-to-income is estimated from the declared income, the
+//! new loan's largest installment at the product's highest rate and the bureau's total
+//! debt spread over twelve months.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -134,6 +137,9 @@ async fn policy_for(
     product_code: &str,
 ) -> Result<Option<(String, Arc<Policy>)>, ServiceError> {
     let mut row = store::active_policy(app.db(), product_code).await?;
+    if row.is_none() {
+        row = store::active_policy(app.db(), &product_code.to_lowercase()).await?;
+    }
     if row.is_none() {
         row = store::active_policy(app.db(), "default").await?;
     }
@@ -519,10 +525,11 @@ pub(crate) async fn assess(
     }
 
     // the credit policy
-    let dti = investigation
-        .and_then(|i| i.dti.as_deref())
-        .and_then(|d| d.parse::<Decimal>().ok());
     let income = verified_income.or(customer.monthly_income_minor);
+    let dti = match investigation {
+        Some(i) => i.dti.as_deref().and_then(|d| d.parse::<Decimal>().ok()),
+        None => preliminary_dti(a, product, income, &report, as_of),
+    };
     let mut facts: BTreeMap<String, Fact> = BTreeMap::new();
     let mut put = |k: &str, v: Fact| {
         facts.insert(k.to_owned(), v);
@@ -683,6 +690,48 @@ pub(crate) async fn assess(
         new_report,
         scores,
     })
+}
+
+/// Debt-to-income before any investigation: the new loan's largest installment at the
+/// product's highest rate plus an estimate of existing payments — the bureau's total debt
+/// spread over twelve months (conservative) — over the declared monthly income.
+fn preliminary_dti(
+    a: &ApplicationRow,
+    product: &Product,
+    income_minor: Option<i64>,
+    report: &Json,
+    as_of: NaiveDate,
+) -> Option<Decimal> {
+    use loanbook_core::money::Money;
+    let income = Money::from_minor(income_minor?, product.currency);
+    let rate = loanbook_core::rate::AnnualRate::new(product.rate_max).ok()?;
+    let mut terms = loanbook_core::schedule::ScheduleTerms::new(
+        Money::from_minor(a.amount_minor, product.currency),
+        rate,
+        u32::try_from(a.term_months).ok()?,
+        a.method.parse().ok()?,
+        as_of,
+    );
+    terms.frequency = product.frequency;
+    terms.rounding = product.rounding;
+    terms.day_count = product.day_count;
+    let schedule = loanbook_core::schedule::generate(&terms).ok()?;
+    let largest = schedule
+        .installments()
+        .iter()
+        .map(|i| i.total.amount_minor())
+        .max()?;
+    let debt_total = report
+        .get("total_debt")
+        .and_then(Json::as_str)
+        .and_then(|t| Money::parse(t, product.currency).ok())
+        .map_or(0, |m| m.amount_minor());
+    let existing = Money::from_minor(debt_total / 12, product.currency);
+    loanbook_core::investigation::debt_to_income(
+        income,
+        existing,
+        Money::from_minor(largest, product.currency),
+    )
 }
 
 /// Without authority rules: officer then branch manager, never automatic.

@@ -213,3 +213,6 @@ async fn insert_routing(
     store::insert_steps(tx, &rows).await?;
     Ok(())
 }
+
+#[cfg(test)]
+mod tests;

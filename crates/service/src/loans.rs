@@ -1,0 +1,191 @@
+//! Loans (贷款): the running balances, the schedule and the transactions with their
+//! ledger entries. Servicing (repayments, the daily close) extends these views.
+
+use loanbook_core::money::{Currency, Money};
+use loanbook_store::loans::{self as store, InstallmentRow, LoanRow};
+use serde::Serialize;
+
+use crate::ledger::{EntryView, entry};
+use crate::{Actor, App, Permission, ServiceError};
+
+/// A loan as shown.
+#[derive(Clone, Debug, Serialize)]
+#[allow(missing_docs)]
+pub struct LoanView {
+    pub id: i64,
+    pub external_id: Option<String>,
+    pub application_id: Option<i64>,
+    pub contract_id: Option<i64>,
+    pub customer_id: i64,
+    pub product_code: String,
+    pub product_version: i64,
+    /// active, cancelled (every tranche's payment failed), …
+    pub status: String,
+    pub contract_amount: Money,
+    pub disbursed: Money,
+    pub principal_outstanding: Money,
+    pub fees_due: Money,
+    pub annual_rate: String,
+    pub term_months: i64,
+    pub method: String,
+    pub start_date: String,
+    pub first_due_date: String,
+    pub maturity_date: String,
+    pub funding_source: String,
+}
+
+fn money(m: i64, l: &LoanRow) -> Money {
+    Money::from_minor(m, Currency::from_code(&l.currency).unwrap_or(Currency::CNY))
+}
+
+fn view(l: &LoanRow) -> LoanView {
+    LoanView {
+        id: l.id,
+        external_id: l.external_id.clone(),
+        application_id: l.application_id,
+        contract_id: l.contract_id,
+        customer_id: l.customer_id,
+        product_code: l.product_code.clone(),
+        product_version: l.product_version,
+        status: l.status.clone(),
+        contract_amount: money(l.contract_amount_minor, l),
+        disbursed: money(l.disbursed_minor, l),
+        principal_outstanding: money(l.principal_outstanding_minor, l),
+        fees_due: money(l.fees_due_minor, l),
+        annual_rate: l.annual_rate.clone(),
+        term_months: l.term_months,
+        method: l.method.clone(),
+        start_date: l.start_date.clone(),
+        first_due_date: l.first_due_date.clone(),
+        maturity_date: l.maturity_date.clone(),
+        funding_source: l.funding_source.clone(),
+    }
+}
+
+async fn load(app: &App, id: i64) -> Result<LoanRow, ServiceError> {
+    store::loan(app.db().pool(), id)
+        .await?
+        .ok_or_else(|| ServiceError::NotFound(format!("loan {id}")))
+}
+
+/// Loan `id`.
+///
+/// # Errors
+/// Forbidden without `loan:read`; not found.
+pub async fn get(app: &App, actor: &Actor, id: i64) -> Result<LoanView, ServiceError> {
+    actor.require(Permission::LoanRead)?;
+    Ok(view(&load(app, id).await?))
+}
+
+/// Loans by id, optionally of one customer.
+///
+/// # Errors
+/// Forbidden without `loan:read`.
+pub async fn list(
+    app: &App,
+    actor: &Actor,
+    customer_id: Option<i64>,
+    after_id: Option<i64>,
+    limit: Option<i64>,
+) -> Result<Vec<LoanView>, ServiceError> {
+    actor.require(Permission::LoanRead)?;
+    Ok(store::loans(
+        app.db(),
+        customer_id,
+        after_id.unwrap_or(0),
+        limit.unwrap_or(50),
+    )
+    .await?
+    .iter()
+    .map(view)
+    .collect())
+}
+
+/// One installment as shown.
+#[derive(Clone, Debug, Serialize)]
+#[allow(missing_docs)]
+pub struct InstallmentView {
+    pub number: i64,
+    pub due_date: String,
+    pub principal: Money,
+    pub interest: Money,
+    pub total: Money,
+    pub balance: Money,
+    pub paid_principal: Money,
+    pub paid_interest: Money,
+    /// scheduled, due, overdue or paid.
+    pub status: String,
+}
+
+/// The schedule of loan `id`.
+///
+/// # Errors
+/// Forbidden without `loan:read`; not found.
+pub async fn schedule(
+    app: &App,
+    actor: &Actor,
+    id: i64,
+) -> Result<Vec<InstallmentView>, ServiceError> {
+    actor.require(Permission::LoanRead)?;
+    let l = load(app, id).await?;
+    let m = |x: i64| money(x, &l);
+    Ok(store::installments(app.db(), id)
+        .await?
+        .iter()
+        .map(|i: &InstallmentRow| InstallmentView {
+            number: i.number,
+            due_date: i.due_date.clone(),
+            principal: m(i.principal_minor),
+            interest: m(i.interest_minor),
+            total: m(i.total_minor),
+            balance: m(i.balance_minor),
+            paid_principal: m(i.paid_principal_minor),
+            paid_interest: m(i.paid_interest_minor),
+            status: i.status.clone(),
+        })
+        .collect())
+}
+
+/// A loan transaction with its ledger entry.
+#[derive(Clone, Debug, Serialize)]
+#[allow(missing_docs)]
+pub struct TransactionView {
+    pub id: i64,
+    pub kind: String,
+    pub business_date: String,
+    pub amount: Money,
+    pub reference: String,
+    pub created_by: String,
+    pub entry: Option<EntryView>,
+}
+
+/// The transactions of loan `id`, each with its journal entry.
+///
+/// # Errors
+/// Forbidden without `loan:read` (and `ledger:read` is not needed: the entries of a
+/// loan are part of the loan); not found.
+pub async fn transactions(
+    app: &App,
+    actor: &Actor,
+    id: i64,
+) -> Result<Vec<TransactionView>, ServiceError> {
+    actor.require(Permission::LoanRead)?;
+    let l = load(app, id).await?;
+    let mut out = Vec::new();
+    for t in store::transactions(app.db(), id).await? {
+        let e = match t.journal_entry_id {
+            Some(e) => Some(entry(app, &Actor::system(), e).await?),
+            None => None,
+        };
+        out.push(TransactionView {
+            id: t.id,
+            kind: t.kind.clone(),
+            business_date: t.business_date.clone(),
+            amount: money(t.amount_minor, &l),
+            reference: t.reference.clone(),
+            created_by: t.created_by.clone(),
+            entry: e,
+        });
+    }
+    Ok(out)
+}
