@@ -175,6 +175,42 @@ pub async fn screen_customer(app: &App, actor: &Actor, id: i64) -> Result<Screen
     Ok(Screening { version, hits })
 }
 
+/// An imported watch-list version.
+#[derive(Clone, Debug, Serialize)]
+pub struct ListVersion {
+    /// Version.
+    pub version: i64,
+    /// Who imported it.
+    pub imported_by: String,
+    /// When.
+    pub imported_at: String,
+    /// How many entries.
+    pub entries: i64,
+    /// Where it came from.
+    pub source: String,
+}
+
+/// Every imported version, newest first (the newest is screened against).
+///
+/// # Errors
+/// Forbidden without `application:read`.
+pub async fn versions(app: &App, actor: &Actor) -> Result<Vec<ListVersion>, ServiceError> {
+    actor.require(Permission::ApplicationRead)?;
+    Ok(watch_list::versions(app.db())
+        .await?
+        .into_iter()
+        .map(
+            |(version, imported_by, imported_at, entries, source)| ListVersion {
+                version,
+                imported_by,
+                imported_at,
+                entries,
+                source,
+            },
+        )
+        .collect())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

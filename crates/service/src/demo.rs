@@ -107,6 +107,48 @@ fn product(
     })
 }
 
+/// The demo credit policy (decision tables), named `consumer` for the CONSUMER product.
+pub const DEMO_POLICY: &str = include_str!("../../../data/policies/consumer.json");
+/// The demo authority rules: automatic up to 50,000.00 for grades A and B; a loan officer
+/// and the branch manager up to 200,000.00; above, a loan officer and the credit
+/// committee (2 of 3).
+pub const DEMO_AUTHORITY_RULES: &str = include_str!("../../../data/policies/authority-rules.json");
+/// The demo scorecard (trained on the German credit data) and its mapping.
+pub const DEMO_MODEL: &str = include_str!("../../../models/german-demo.json");
+/// The demo scorecard's mapping to loanbook's fields.
+pub const DEMO_MAPPING: &str = include_str!("../../../models/german-demo.mapping.json");
+
+/// What origination needs beyond products: the demo policy, the authority rules, the
+/// champion scorecard and two funding sources (OWN 50,000,000.00; BANK-A 5,000,000.00).
+///
+/// # Errors
+/// Any refusal of the service (a bug in the demo data).
+pub async fn seed_origination(app: &App) -> Result<(), ServiceError> {
+    let admin = Actor::system();
+    crate::policies::import_policy(app, &admin, DEMO_POLICY).await?;
+    crate::policies::import_rules(app, &admin, DEMO_AUTHORITY_RULES).await?;
+    let mapping = serde_json::from_str(DEMO_MAPPING)
+        .map_err(|e| ServiceError::invalid("mapping", e.to_string()))?;
+    crate::models::deploy(app, &admin, DEMO_MODEL, &mapping, "champion", None).await?;
+    for (code, name, limit) in [
+        ("OWN", "自有资金 Own funds", "50000000.00"),
+        ("BANK-A", "合作银行A Partner bank A", "5000000.00"),
+    ] {
+        crate::applications::create_funding_source(
+            app,
+            &admin,
+            &crate::applications::FundingSourceInput {
+                code: code.into(),
+                name: name.into(),
+                currency: None,
+                limit: limit.into(),
+            },
+        )
+        .await?;
+    }
+    Ok(())
+}
+
 /// Seeds the demo bank on an initialised, empty database.
 ///
 /// # Errors
@@ -159,6 +201,7 @@ pub async fn seed(app: &App, customers_wanted: usize) -> Result<DemoReport, Serv
     for p in &catalogue {
         products::add(app, &admin, p).await?;
     }
+    seed_origination(app).await?;
     let mut dice = Dice(0x5EED_1234_ABCD_0001);
     let mut rows = String::from(
         "kind,name,id_number,uscc,phone,province,city,address,employer,monthly_income,legal_representative,industry\n",

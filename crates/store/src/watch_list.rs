@@ -100,3 +100,26 @@ pub async fn current(db: &Db) -> Result<(i64, Vec<EntryRow>), StoreError> {
         .collect::<Result<Vec<_>, StoreError>>()?;
     Ok((version, entries))
 }
+
+/// Every imported version, newest first: (version, imported_by, imported_at, entries, source).
+///
+/// # Errors
+/// A database error.
+pub async fn versions(db: &Db) -> Result<Vec<(i64, String, String, i64, String)>, StoreError> {
+    let rows = sqlx::query(
+        "SELECT version, imported_by, imported_at, entries, source FROM watch_list_versions ORDER BY version DESC",
+    )
+    .fetch_all(db.pool())
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok((
+                r.try_get("version")?,
+                r.try_get("imported_by")?,
+                r.try_get("imported_at")?,
+                r.try_get("entries")?,
+                r.try_get("source")?,
+            ))
+        })
+        .collect()
+}

@@ -27,13 +27,13 @@ use crate::AppState;
 use crate::extract::{Authenticated, JsonBody};
 use crate::problem::Problem;
 
-type ApiResult = Result<axum::response::Response, Problem>;
+pub(crate) type ApiResult = Result<axum::response::Response, Problem>;
 
-fn ok<T: serde::Serialize>(value: T) -> ApiResult {
+pub(crate) fn ok<T: serde::Serialize>(value: T) -> ApiResult {
     Ok(Json(value).into_response())
 }
 
-fn created<T: serde::Serialize>(value: T) -> ApiResult {
+pub(crate) fn created<T: serde::Serialize>(value: T) -> ApiResult {
     Ok((StatusCode::CREATED, Json(value)).into_response())
 }
 
@@ -959,7 +959,10 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/leads", get(list_leads).post(create_lead))
         .route("/api/v1/leads/{id}/status", post(lead_status))
         .route("/api/v1/leads/{id}/convert", post(convert_lead))
-        .route("/api/v1/watch-list", post(import_watch_list))
+        .route(
+            "/api/v1/watch-list",
+            crate::api_origination::watch_list_route().post(import_watch_list),
+        )
         .route("/api/v1/customers/{id}/screening", get(screen_customer))
         .route("/api/v1/models", get(list_models).post(deploy_model))
         .route("/api/v1/models/{id}", get(get_model))
@@ -967,9 +970,16 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/models/{id}/monitoring", get(model_monitoring))
 }
 
+/// The whole OpenAPI document: the system of record and origination.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    let mut doc = ApiDoc::openapi();
+    doc.merge(crate::api_origination::OriginationDoc::openapi());
+    doc
+}
+
 /// `/api/openapi.json` and the interactive docs at `/api/docs` (served from the binary).
 pub fn docs() -> Router<AppState> {
     SwaggerUi::new("/api/docs")
-        .url("/api/openapi.json", ApiDoc::openapi())
+        .url("/api/openapi.json", openapi())
         .into()
 }

@@ -4,6 +4,7 @@
 #![deny(missing_docs)]
 
 mod api;
+mod api_origination;
 mod console;
 mod extract;
 mod metrics;
@@ -33,6 +34,7 @@ pub fn router(app: App) -> Router {
     };
     Router::new()
         .merge(api::routes())
+        .merge(api_origination::routes())
         .merge(console::routes())
         .merge(metrics::routes())
         .merge(api::docs())
@@ -50,19 +52,22 @@ pub fn router(app: App) -> Router {
 pub async fn serve(app: App, addr: std::net::SocketAddr) -> std::io::Result<()> {
     let listener = tokio::net::TcpListener::bind(addr).await?;
     tracing::info!(%addr, "serving the console and the API");
-    axum::serve(listener, router(app))
-        .with_graceful_shutdown(async {
-            let ctrl_c = tokio::signal::ctrl_c();
-            #[cfg(unix)]
-            {
-                let mut term =
-                    tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-                        .expect("a SIGTERM handler");
-                tokio::select! { _ = ctrl_c => {}, _ = term.recv() => {} }
-            }
-            #[cfg(not(unix))]
-            let _ = ctrl_c.await;
-            tracing::info!("shutting down");
-        })
-        .await
+    axum::serve(
+        listener,
+        router(app).into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(async {
+        let ctrl_c = tokio::signal::ctrl_c();
+        #[cfg(unix)]
+        {
+            let mut term =
+                tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+                    .expect("a SIGTERM handler");
+            tokio::select! { _ = ctrl_c => {}, _ = term.recv() => {} }
+        }
+        #[cfg(not(unix))]
+        let _ = ctrl_c.await;
+        tracing::info!("shutting down");
+    })
+    .await
 }

@@ -6,90 +6,13 @@
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
-use chrono::NaiveDate;
-use loanbook_service::auth::{self, NewUser, Permission, Role};
-use loanbook_service::{Actor, App, admin};
-use loanbook_store::crypto::Keys;
-use loanbook_store::testing::{self, TestDb};
+use loanbook_service::Actor;
+use loanbook_service::auth::{Permission, Role};
 use serde_json::{Value, json};
 use tower::ServiceExt;
 
-const PASSWORD: &str = "Password-2026";
-
-async fn apps() -> Vec<(axum::Router, App, TestDb)> {
-    let mut out = Vec::new();
-    for t in testing::databases().await {
-        let app = App::new(t.db.clone(), Keys::from_master(&[9u8; 32]), t.dir.path());
-        admin::initialise(
-            &app,
-            NaiveDate::from_ymd_opt(2026, 11, 23).unwrap(),
-            "admin",
-            PASSWORD,
-        )
-        .await
-        .unwrap();
-        for role in Role::ALL.iter().filter(|r| **r != Role::Admin) {
-            let new = NewUser {
-                username: role.code().replace('_', "."),
-                display_name: String::new(),
-                role: role.code().into(),
-                password: PASSWORD.into(),
-            };
-            auth::add_user(&app, &Actor::system(), &new).await.unwrap();
-        }
-        out.push((loanbook_web::router(app.clone()), app, t));
-    }
-    out
-}
-
-async fn call(
-    router: &axum::Router,
-    method: &str,
-    uri: &str,
-    token: Option<&str>,
-    body: Option<Value>,
-) -> (StatusCode, Value, String) {
-    let mut request = Request::builder().method(method).uri(uri);
-    if let Some(t) = token {
-        request = request.header(header::AUTHORIZATION, format!("Bearer {t}"));
-    }
-    let body = match body {
-        Some(b) => {
-            request = request.header(header::CONTENT_TYPE, "application/json");
-            Body::from(b.to_string())
-        }
-        None => Body::empty(),
-    };
-    let response = router
-        .clone()
-        .oneshot(request.body(body).unwrap())
-        .await
-        .unwrap();
-    let status = response.status();
-    let content_type = response
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .map(|v| v.to_str().unwrap().to_owned())
-        .unwrap_or_default();
-    let bytes = axum::body::to_bytes(response.into_body(), 1 << 22)
-        .await
-        .unwrap();
-    let value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
-    (status, value, content_type)
-}
-
-async fn login(router: &axum::Router, username: &str) -> String {
-    let (status, body, _) = call(
-        router,
-        "POST",
-        "/api/v1/auth/login",
-        None,
-        Some(json!({"username": username, "password": PASSWORD})),
-    )
-    .await;
-    assert_eq!(status, StatusCode::OK, "{body}");
-    body["token"].as_str().unwrap().to_owned()
-}
+mod common;
+use common::{PASSWORD, apps, call, login};
 
 fn wang() -> Value {
     json!({"kind": "individual", "name": "王伟", "id_number": "110101199003078515", "phone": "13800138000", "province": "广东省", "monthly_income": "18500.00"})
@@ -557,6 +480,110 @@ fn endpoints() -> Vec<(
             Some(
                 json!({"guarantor_name": "李娜", "guarantor_id_number": "11010519491231002X", "amount": "1000"}),
             ),
+        ),
+        (
+            "POST",
+            "/api/v1/applications/999/decisions",
+            Some(Permission::ApplicationDecide),
+            Some(json!({"decision": "approve"})),
+        ),
+        (
+            "POST",
+            "/api/v1/applications/999/counter-offer/accept",
+            Some(Permission::ApplicationWrite),
+            None,
+        ),
+        (
+            "POST",
+            "/api/v1/applications/999/counter-offer/reject",
+            Some(Permission::ApplicationWrite),
+            None,
+        ),
+        (
+            "GET",
+            "/api/v1/approvals",
+            Some(Permission::ApplicationRead),
+            None,
+        ),
+        (
+            "POST",
+            "/api/v1/applications/999/contract",
+            Some(Permission::ContractManage),
+            None,
+        ),
+        (
+            "GET",
+            "/api/v1/contracts/999",
+            Some(Permission::ApplicationRead),
+            None,
+        ),
+        (
+            "GET",
+            "/api/v1/contracts/999/document",
+            Some(Permission::ApplicationRead),
+            None,
+        ),
+        (
+            "POST",
+            "/api/v1/contracts/999/sign",
+            Some(Permission::ContractManage),
+            Some(json!({"party": "borrower", "signer": "王伟", "document_sha256": "00"})),
+        ),
+        (
+            "POST",
+            "/api/v1/contracts/999/disburse",
+            Some(Permission::DisbursementRelease),
+            Some(json!({"funding_source": "OWN"})),
+        ),
+        (
+            "POST",
+            "/api/v1/payments/confirmations",
+            Some(Permission::DisbursementRelease),
+            Some(json!("order_id,status,bank_reference")),
+        ),
+        ("GET", "/api/v1/loans", Some(Permission::LoanRead), None),
+        ("GET", "/api/v1/loans/999", Some(Permission::LoanRead), None),
+        (
+            "GET",
+            "/api/v1/loans/999/schedule",
+            Some(Permission::LoanRead),
+            None,
+        ),
+        (
+            "GET",
+            "/api/v1/loans/999/transactions",
+            Some(Permission::LoanRead),
+            None,
+        ),
+        (
+            "GET",
+            "/api/v1/policies",
+            Some(Permission::ApplicationRead),
+            None,
+        ),
+        (
+            "POST",
+            "/api/v1/policies",
+            Some(Permission::PolicyManage),
+            Some(json!({"name": "x", "tables": "not tables"})),
+        ),
+        (
+            "GET",
+            "/api/v1/authority-rules",
+            Some(Permission::ApplicationRead),
+            None,
+        ),
+        (
+            "POST",
+            "/api/v1/authority-rules",
+            Some(Permission::PolicyManage),
+            Some(json!([{"priority": 1, "steps": []}])),
+        ),
+        (
+            "GET",
+            "/api/v1/watch-list",
+            Some(Permission::ApplicationRead),
+            None,
         ),
         (
             "POST",

@@ -2,7 +2,6 @@
 //! from submission to a loan (or a refusal) and ends with the ledger check.
 
 use loanbook_core::money::{Currency, Money};
-use loanbook_risk::scorecard::mapping::Mapping;
 
 use super::approval::{DecisionInput, answer_counter_offer, decide, queue};
 use super::contract::{SignInput, generate_contract, sign};
@@ -11,7 +10,7 @@ use crate::applications::{self, ApplicationInput, FundingSourceInput, create_fun
 use crate::customer_records::{CreditReportInput, add_credit_report, upload_document};
 use crate::customers::{self, CustomerInput};
 use crate::test_support::apps;
-use crate::{Actor, App, Role, ServiceError, aml, ledger, loans, models, policies, products};
+use crate::{Actor, App, Role, ServiceError, aml, ledger, loans, products};
 
 fn actor(name: &str, role: Role) -> Actor {
     Actor {
@@ -62,23 +61,8 @@ fn cny(text: &str) -> Money {
     Money::parse(text, Currency::CNY).unwrap()
 }
 
-fn repo_file(path: &str) -> String {
-    std::fs::read_to_string(format!("{}/../../{path}", env!("CARGO_MANIFEST_DIR"))).unwrap()
-}
-
-const AUTHORITY: &str = r#"[
-  {"priority": 10, "max_amount_minor": 5000000, "risk_grades": ["A", "B"],
-   "steps": [{"kind": "automatic", "votes_required": 1, "voters": 1, "sla_hours": 1}]},
-  {"priority": 20, "max_amount_minor": 20000000,
-   "steps": [{"kind": "loan_officer", "votes_required": 1, "voters": 1, "sla_hours": 24},
-             {"kind": "branch_manager", "votes_required": 1, "voters": 1, "sla_hours": 48}]},
-  {"priority": 30,
-   "steps": [{"kind": "loan_officer", "votes_required": 1, "voters": 1, "sla_hours": 24},
-             {"kind": "committee", "votes_required": 2, "voters": 3, "sla_hours": 72}]}
-]"#;
-
-/// A bank: the consumer product (1% origination fee), the demo policy and scorecard,
-/// the authority rules above and two funding sources.
+/// A bank: the consumer product (1% origination fee), the demo policy, scorecard and
+/// authority rules, the funding sources OWN (50,000,000.00) and SMALL (100,000.00).
 async fn bank(app: &App, admin: &Actor) {
     let product = serde_json::json!({
         "code": "CONSUMER", "name": "个人消费贷", "currency": "CNY",
@@ -89,36 +73,19 @@ async fn bank(app: &App, admin: &Actor) {
         "fees": {"origination_rate": "0.01"}
     });
     products::add(app, admin, &product).await.unwrap();
-    policies::import_policy(app, admin, &repo_file("data/policies/consumer.json"))
-        .await
-        .unwrap();
-    policies::import_rules(app, admin, AUTHORITY).await.unwrap();
-    let mapping: Mapping =
-        serde_json::from_str(&repo_file("models/german-demo.mapping.json")).unwrap();
-    models::deploy(
+    crate::demo::seed_origination(app).await.unwrap();
+    create_funding_source(
         app,
         admin,
-        &repo_file("models/german-demo.json"),
-        &mapping,
-        "champion",
-        None,
+        &FundingSourceInput {
+            code: "SMALL".into(),
+            name: "a small partner".into(),
+            currency: None,
+            limit: "100000.00".into(),
+        },
     )
     .await
     .unwrap();
-    for (code, limit) in [("OWN", "10000000.00"), ("BANK-A", "100000.00")] {
-        create_funding_source(
-            app,
-            admin,
-            &FundingSourceInput {
-                code: code.into(),
-                name: code.into(),
-                currency: None,
-                limit: limit.into(),
-            },
-        )
-        .await
-        .unwrap();
-    }
 }
 
 /// A customer with an ID card on file and a clean, recent credit report (the scorecard's
@@ -339,7 +306,7 @@ async fn a_strong_applicant_is_approved_automatically_and_disbursed_once() {
         assert_eq!(entry.lines.len(), 4);
         let sources = applications::funding_sources(&app, &admin).await.unwrap();
         let own = sources.iter().find(|f| f.code == "OWN").unwrap();
-        assert_eq!(own.available, cny("9970000")); // 10,000,000 − 30,000
+        assert_eq!(own.available, cny("49970000")); // 50,000,000 − 30,000
         assert_eq!(
             applications::get(&app, &ops, a.id).await.unwrap().status,
             "disbursed"
@@ -436,9 +403,9 @@ async fn a_large_loan_goes_through_officer_and_committee_and_two_tranches() {
         assert_eq!(approved.approval.as_ref().unwrap().completed_steps.len(), 2);
 
         let contract = contract_signed(&app, &ops, a.id, "陈静").await;
-        // BANK-A has only 100,000.00: a clear refusal that changes nothing
+        // SMALL has only 100,000.00: a clear refusal that changes nothing
         let too_much = DisburseInput {
-            funding_source: "BANK-A".into(),
+            funding_source: "SMALL".into(),
             amount: Some("150000".into()),
         };
         let Err(ServiceError::Invalid(v)) = disburse(&app, &ops, contract, &too_much, None).await
@@ -756,7 +723,7 @@ async fn a_rejected_counter_offer_and_a_failed_payment_are_undone() {
         let own = applications::funding_sources(&app, &admin).await.unwrap();
         assert_eq!(
             own.iter().find(|f| f.code == "OWN").unwrap().available,
-            cny("10000000")
+            cny("50000000")
         );
         // a confirmation file naming an unknown order is refused whole
         let Err(ServiceError::Invalid(v)) = import_confirmations(
