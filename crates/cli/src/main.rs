@@ -10,6 +10,7 @@ mod customer;
 mod error;
 mod ledger;
 mod model;
+mod origination;
 mod product;
 mod schedule;
 mod serve;
@@ -90,6 +91,21 @@ enum Command {
     /// AML watch lists (反洗钱名单).
     #[command(subcommand)]
     Watchlist(WatchlistCommand),
+    /// Loan applications (贷款申请): batch import.
+    #[command(subcommand)]
+    Application(origination::ApplicationCommand),
+    /// Credit policies (授信政策): versioned decision tables.
+    #[command(subcommand)]
+    Policy(origination::PolicyCommand),
+    /// Approval authority rules (审批权限).
+    #[command(subcommand, name = "authority-rules")]
+    AuthorityRules(origination::RulesCommand),
+    /// Payment instructions to the bank (放款指令): confirmations.
+    #[command(subcommand)]
+    Payment(origination::PaymentCommand),
+    /// Loans (贷款).
+    #[command(subcommand)]
+    Loan(origination::LoanCommand),
 }
 
 #[derive(Debug, Subcommand)]
@@ -165,6 +181,11 @@ fn run_async(cli: &Cli, command: &Command) -> Result<String, CliError> {
             Command::Watchlist(WatchlistCommand::Import { csv }) => {
                 admin::watchlist_import(&location, csv).await
             }
+            Command::Application(c) => origination::application(&location, c).await,
+            Command::Policy(c) => origination::policy(&location, c).await,
+            Command::AuthorityRules(c) => origination::rules(&location, c).await,
+            Command::Payment(c) => origination::payment(&location, c).await,
+            Command::Loan(c) => origination::loan(&location, c).await,
         }
     })
 }

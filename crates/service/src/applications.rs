@@ -285,16 +285,12 @@ fn view(a: &ApplicationRow) -> ApplicationView {
     }
 }
 
-/// Creates a draft application.
-///
-/// # Errors
-/// Forbidden without `application:write`; every invalid field; an unknown customer or product.
-pub async fn create(
+/// Checks an application as entered into a draft row; every broken rule is listed.
+async fn check(
     app: &App,
     actor: &Actor,
     input: &ApplicationInput,
-) -> Result<ApplicationView, ServiceError> {
-    actor.require(Permission::ApplicationWrite)?;
+) -> Result<Result<ApplicationRow, Vec<Violation>>, ServiceError> {
     let mut v = Vec::new();
     let amount = Money::parse(&input.amount, Currency::CNY)
         .map_err(|e| v.push(Violation::new("amount", e.to_string())))
@@ -341,27 +337,27 @@ pub async fn create(
             "must be 12–19 digits passing the Luhn check",
         ));
     }
-    if !v.is_empty() {
-        return Err(ServiceError::Invalid(v));
+    if customers::get(app.db().pool(), input.customer_id)
+        .await?
+        .is_none()
+    {
+        v.push(Violation::new(
+            "customer_id",
+            format!("there is no customer {}", input.customer_id),
+        ));
     }
-    customers::get(app.db().pool(), input.customer_id)
-        .await?
-        .ok_or_else(|| {
-            ServiceError::invalid(
-                "customer_id",
-                format!("there is no customer {}", input.customer_id),
-            )
-        })?;
-    let product = product_store::get(app.db(), &input.product_code, None)
-        .await?
-        .ok_or_else(|| {
-            ServiceError::invalid(
-                "product_code",
-                format!("there is no product {}", input.product_code),
-            )
-        })?;
+    let product = product_store::get(app.db(), &input.product_code, None).await?;
+    if product.is_none() {
+        v.push(Violation::new(
+            "product_code",
+            format!("there is no product {}", input.product_code),
+        ));
+    }
+    let (Some(product), true) = (product, v.is_empty()) else {
+        return Ok(Err(v));
+    };
     let now = timestamp(app.now());
-    let mut row = ApplicationRow {
+    Ok(Ok(ApplicationRow {
         customer_id: input.customer_id,
         product_code: product.code.clone(),
         product_version: product.version,
@@ -384,13 +380,165 @@ pub async fn create(
             .as_deref()
             .map(|c| loanbook_store::crypto::mask(c, 4, 4)),
         ..ApplicationRow::default()
-    };
+    }))
+}
+
+async fn insert_checked(
+    tx: &mut loanbook_store::Tx<'_>,
+    actor: &Actor,
+    row: &mut ApplicationRow,
+) -> Result<(), ServiceError> {
+    row.id = store::insert(tx, row).await?;
+    record(
+        tx,
+        actor,
+        "application.create",
+        "application",
+        &row.id.to_string(),
+        None,
+        Some(serde_json::json!({
+            "customer_id": row.customer_id,
+            "product": format!("{}@{}", row.product_code, row.product_version),
+            "amount": Money::from_minor(row.amount_minor, Currency::CNY),
+            "term_months": row.term_months,
+        })),
+    )
+    .await
+}
+
+/// Creates a draft application.
+///
+/// # Errors
+/// Forbidden without `application:write`; every invalid field; an unknown customer or product.
+pub async fn create(
+    app: &App,
+    actor: &Actor,
+    input: &ApplicationInput,
+) -> Result<ApplicationView, ServiceError> {
+    actor.require(Permission::ApplicationWrite)?;
+    let mut row = check(app, actor, input)
+        .await?
+        .map_err(ServiceError::Invalid)?;
     let mut tx = app.db().begin().await?;
-    row.id = store::insert(&mut tx, &row).await?;
-    record(&mut tx, actor, "application.create", "application", &row.id.to_string(), None,
-        Some(serde_json::json!({"customer_id": row.customer_id, "product": format!("{}@{}", row.product_code, row.product_version), "amount": amount, "term_months": row.term_months}))).await?;
+    insert_checked(&mut tx, actor, &mut row).await?;
     tx.commit().await?;
     Ok(view(&row))
+}
+
+/// Most rows in one application import.
+pub const MAX_IMPORT_ROWS: usize = 10_000;
+
+/// One row of an application import: the fields of [`ApplicationInput`], with the
+/// applicant given by `customer_id` or by `id_number` (looked up by its keyed hash).
+#[derive(Clone, Debug, Deserialize)]
+struct ImportRow {
+    #[serde(default)]
+    customer_id: Option<i64>,
+    #[serde(default)]
+    id_number: Option<String>,
+    product_code: String,
+    amount: String,
+    term_months: u32,
+    method: String,
+    purpose: String,
+    channel: String,
+    #[serde(default)]
+    device_id: Option<String>,
+    #[serde(default)]
+    bank_card: Option<String>,
+}
+
+/// Imports draft applications from CSV, all or nothing: every row is checked first and
+/// every bad row reported (row number, field, rule); then all are created in one
+/// transaction. Returns their ids in file order.
+///
+/// # Errors
+/// Forbidden without `application:write`; every bad row.
+pub async fn import_csv(app: &App, actor: &Actor, data: &[u8]) -> Result<Vec<i64>, ServiceError> {
+    actor.require(Permission::ApplicationWrite)?;
+    let mut reader = csv::ReaderBuilder::new()
+        .trim(csv::Trim::All)
+        .from_reader(data);
+    let mut violations = Vec::new();
+    let mut rows = Vec::new();
+    for (index, record) in reader.deserialize::<ImportRow>().enumerate() {
+        let row_number = index + 2;
+        if index >= MAX_IMPORT_ROWS {
+            violations.push(
+                Violation::new(
+                    "csv",
+                    format!("more than {MAX_IMPORT_ROWS} rows: split the file"),
+                )
+                .at_row(row_number),
+            );
+            break;
+        }
+        let r = match record {
+            Ok(r) => r,
+            Err(e) => {
+                violations.push(Violation::new("csv", e.to_string()).at_row(row_number));
+                continue;
+            }
+        };
+        let empty = |o: &Option<String>| o.as_deref().is_none_or(|s| s.trim().is_empty());
+        let customer_id = match (
+            r.customer_id,
+            r.id_number.as_deref().filter(|_| !empty(&r.id_number)),
+        ) {
+            (Some(id), _) => id,
+            (None, Some(number)) => {
+                let hash = app
+                    .keys()
+                    .lookup_hash("id_number", &number.trim().to_ascii_uppercase());
+                match customers::find_by_hash(app.db().pool(), "id_number_hash", &hash)
+                    .await?
+                    .first()
+                {
+                    Some((id, _)) => *id,
+                    None => {
+                        violations.push(
+                            Violation::new("id_number", "no customer has this ID number")
+                                .at_row(row_number),
+                        );
+                        continue;
+                    }
+                }
+            }
+            (None, None) => {
+                violations.push(
+                    Violation::new("customer_id", "give customer_id or id_number")
+                        .at_row(row_number),
+                );
+                continue;
+            }
+        };
+        let input = ApplicationInput {
+            customer_id,
+            product_code: r.product_code,
+            amount: r.amount,
+            term_months: r.term_months,
+            method: r.method,
+            purpose: r.purpose,
+            channel: r.channel,
+            device_id: r.device_id.filter(|d| !d.trim().is_empty()),
+            bank_card: r.bank_card.filter(|c| !c.trim().is_empty()),
+        };
+        match check(app, actor, &input).await? {
+            Ok(row) => rows.push(row),
+            Err(v) => violations.extend(v.into_iter().map(|v| v.at_row(row_number))),
+        }
+    }
+    if !violations.is_empty() {
+        return Err(ServiceError::Invalid(violations));
+    }
+    let mut tx = app.db().begin().await?;
+    let mut ids = Vec::with_capacity(rows.len());
+    for mut row in rows {
+        insert_checked(&mut tx, actor, &mut row).await?;
+        ids.push(row.id);
+    }
+    tx.commit().await?;
+    Ok(ids)
 }
 
 async fn load(app: &App, id: i64) -> Result<ApplicationRow, ServiceError> {
