@@ -411,7 +411,7 @@ pub fn screen_index(
     index: &WatchIndex,
     threshold: f64,
 ) -> Vec<Hit> {
-    if !(threshold >= INDEX_MIN_THRESHOLD) {
+    if threshold.is_nan() || threshold < INDEX_MIN_THRESHOLD {
         return screen(name, id_number_hash, &index.entries, threshold);
     }
     let name = normalise_name(name);
