@@ -140,15 +140,15 @@ const BOUND_SLACK: f64 = 1e-9;
 /// names intersect in exactly the multiset intersection of their characters.
 type Token = (char, u32);
 
-/// An entry in one token's posting list; lists are sorted by (`len`, `pos`, `entry`).
+/// A name in one token's posting list; lists are sorted by (`len`, `pos`, `name`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 struct Posting {
-    /// The entry's name length in characters.
+    /// The name's length in characters.
     len: u32,
-    /// The token's position in the entry's tokens ordered by rank.
+    /// The token's position in the name's tokens ordered by rank.
     pos: u32,
-    /// The entry's index in [`WatchIndex::entries`].
-    entry: u32,
+    /// The name's index in [`WatchIndex::names`].
+    name: u32,
 }
 
 /// A watch list prepared for [`screen_index`]: the same hits as [`screen`] without
@@ -156,41 +156,51 @@ struct Posting {
 ///
 /// # The bound
 ///
-/// [`jaro_winkler`] is `JW = J + p × 0.1 × (1 − J)` with `p` ≤ 4 common leading characters
-/// and `J` ≤ 1, so `JW ≤ 0.6 J + 0.4`: a hit at threshold `t` needs `J ≥ (t − 0.4) / 0.6`
-/// (0.8333 at the default 0.9, 0.5 at 0.7). With `m` matched characters and lengths `a`,
-/// `b`, `J = (m/a + m/b + (m − transpositions)/m) / 3 ≤ (m/a + m/b + 1) / 3`, and `m ≤ s`,
-/// the size of the multiset intersection of the two names' characters (each match pairs
-/// equal characters at distinct positions). So a hit needs `(s/a + s/b + 1) / 3 ≥ J_min`,
-/// that is `s ≥ k(a, b)`, the smallest such count; `k ≥ 1` because no match gives 0, below
-/// any indexed threshold; and `k ≤ min(a, b)`, which bounds the lengths worth looking at.
+/// [`jaro_winkler`] is `JW = J + p × 0.1 × (1 − J)`, where `p` ≤ 4 is the number of common
+/// leading characters and `J` ≤ 1 the Jaro similarity. So `JW ≥ t` needs
+/// `J ≥ (t − 0.1 p) / (1 − 0.1 p)`, at worst (p = 4) `J ≥ (t − 0.4) / 0.6`: 0.8333 at the
+/// default 0.9, 0.5 at 0.7. With `m` matched characters and lengths `a`, `b`,
+/// `J = (m/a + m/b + (m − transpositions)/m) / 3 ≤ (m/a + m/b + 1) / 3`, and `m ≤ s`, the
+/// size of the multiset intersection of the two names' characters (each match pairs equal
+/// characters at distinct positions). So a hit needs `(s/a + s/b + 1) / 3 ≥ J_min`, that
+/// is `s ≥ k(a, b)`, the smallest such count; `k ≥ 1` because no match gives 0, below any
+/// indexed threshold; and `k ≤ min(a, b)`, which bounds the lengths worth looking at.
 ///
 /// A name is kept as the set of its character occurrences ([`Token`]) in one global order,
 /// rarest first. If two sets share at least `k` tokens, the first shared token lies in the
 /// first `a − k + 1` tokens of one and the first `b − k + 1` of the other (at least `k − 1`
 /// shared tokens follow it in both) — the prefix filter of set-similarity joins. So, for
-/// each length `b`, the candidates are the entries of length `b` listed under one of the
-/// query's first `a − k + 1` tokens at a position below `b − k + 1`; each is checked
-/// against `s ≥ k` by merging the token lists, and only those get the full Jaro–Winkler,
-/// the very function [`screen`] calls. Query characters in no entry count as the rarest.
+/// each length `b`, the candidates are the names of length `b` listed under one of the
+/// query's first `a − k + 1` tokens (with `k` for p = 4) at a position below `b − k + 1`.
+/// Each is checked against `s ≥ k` for its own `p`, by merging the token lists, and only
+/// those get the full Jaro–Winkler — the very function [`screen`] calls, so the values are
+/// equal to the bit. Query characters in no name count as the rarest.
+///
+/// The similarity depends on the name alone, so the index holds each distinct name once
+/// (lists repeat common names and aliases) and a name's hit is a hit on each of its
+/// entries.
 #[derive(Clone, Debug)]
 pub struct WatchIndex {
     /// The list, in its original order (hits are reported in it).
     entries: Vec<WatchEntry>,
     /// Entry indices by keyed ID-number hash, ascending.
     by_id_number: HashMap<String, Vec<u32>>,
-    /// A token's rank in the global order (rarest first).
+    /// The distinct names, in order of first appearance.
+    names: Vec<String>,
+    /// Each distinct name's entries, ascending.
+    name_entries: Vec<Vec<u32>>,
+    /// A token's rank in the global order (rarest first, counted over distinct names).
     ranks: HashMap<Token, u32>,
-    /// Entries listing each token, by rank.
+    /// Names listing each token, by rank.
     postings: Vec<Vec<Posting>>,
-    /// Every entry's token ranks, ascending, one after the other.
+    /// Every name's token ranks, ascending, one after the other.
     tokens: Vec<u32>,
-    /// Where each entry's ranks start in `tokens`; one more than the entries.
+    /// Where each name's ranks start in `tokens`; one more than the names.
     token_start: Vec<usize>,
     /// The name lengths present, ascending, without 0.
     lengths: Vec<u32>,
-    /// Entries with an empty name (similarity 1 to an empty name, 0 to any other).
-    empty_names: Vec<u32>,
+    /// The empty name, if listed (similarity 1 to an empty name, 0 to any other).
+    empty_name: Option<u32>,
 }
 
 impl WatchIndex {
@@ -208,24 +218,32 @@ impl WatchIndex {
             u32::MAX
         );
         let mut by_id_number: HashMap<String, Vec<u32>> = HashMap::new();
-        let mut frequency: HashMap<Token, u32> = HashMap::new();
-        let mut entry_tokens = Vec::with_capacity(entries.len());
+        let mut name_ids: HashMap<&str, u32> = HashMap::new();
+        let mut names = Vec::new();
+        let mut name_entries: Vec<Vec<u32>> = Vec::new();
         for (i, e) in entries.iter().enumerate() {
             if let Some(hash) = &e.id_number_hash {
                 by_id_number.entry(hash.clone()).or_default().push(i as u32);
             }
-            let tokens = tokens_of(&e.name);
+            let id = *name_ids.entry(e.name.as_str()).or_insert_with(|| {
+                names.push(e.name.clone());
+                name_entries.push(Vec::new());
+                (names.len() - 1) as u32
+            });
+            name_entries[id as usize].push(i as u32);
+        }
+        let name_tokens: Vec<Vec<Token>> = names.iter().map(|n| tokens_of(n)).collect();
+        let mut frequency: HashMap<Token, u32> = HashMap::new();
+        for (name, tokens) in names.iter().zip(&name_tokens) {
             assert!(
                 u32::try_from(tokens.len()).is_ok(),
-                "watch-list entry {} has a name of {} characters, over the limit of {}",
-                e.id,
+                "watch-list name {name:?} of {} characters is over the limit of {}",
                 tokens.len(),
                 u32::MAX
             );
-            for t in &tokens {
+            for t in tokens {
                 *frequency.entry(*t).or_default() += 1;
             }
-            entry_tokens.push(tokens);
         }
         // rarest first; ties by the token itself, so the order is total and reproducible
         let mut order: Vec<(u32, Token)> = frequency.into_iter().map(|(t, f)| (f, t)).collect();
@@ -237,11 +255,11 @@ impl WatchIndex {
             .collect();
         let mut postings = vec![Vec::new(); order.len()];
         let mut tokens = Vec::new();
-        let mut token_start = Vec::with_capacity(entries.len() + 1);
+        let mut token_start = Vec::with_capacity(names.len() + 1);
         token_start.push(0);
         let mut lengths = Vec::new();
-        let mut empty_names = Vec::new();
-        for (i, name_tokens) in entry_tokens.iter().enumerate() {
+        let mut empty_name = None;
+        for (id, name_tokens) in name_tokens.iter().enumerate() {
             let mut name_ranks: Vec<u32> = name_tokens
                 .iter()
                 .filter_map(|t| ranks.get(t).copied())
@@ -253,13 +271,13 @@ impl WatchIndex {
                 postings[*rank as usize].push(Posting {
                     len,
                     pos: pos as u32,
-                    entry: i as u32,
+                    name: id as u32,
                 });
             }
             tokens.extend_from_slice(&name_ranks);
             token_start.push(tokens.len());
             if len == 0 {
-                empty_names.push(i as u32);
+                empty_name = Some(id as u32);
             } else {
                 lengths.push(len);
             }
@@ -272,12 +290,14 @@ impl WatchIndex {
         WatchIndex {
             entries,
             by_id_number,
+            names,
+            name_entries,
             ranks,
             postings,
             tokens,
             token_start,
             lengths,
-            empty_names,
+            empty_name,
         }
     }
 
@@ -296,49 +316,70 @@ impl WatchIndex {
         &self.entries
     }
 
-    /// Entry `i`'s token ranks, ascending.
-    fn ranks_of(&self, i: u32) -> &[u32] {
-        let i = i as usize;
-        &self.tokens[self.token_start[i]..self.token_start[i + 1]]
+    /// Name `id`'s token ranks, ascending.
+    fn ranks_of(&self, id: u32) -> &[u32] {
+        let id = id as usize;
+        &self.tokens[self.token_start[id]..self.token_start[id + 1]]
     }
 
-    /// Indices, ascending, of the entries whose names can reach `jaro_min` (the bound in
-    /// [`WatchIndex`]) against the normalised `name`; a superset of the name hits.
-    fn name_candidates(&self, name: &str, jaro_min: f64) -> Vec<u32> {
+    /// Distinct names (indices into `names`) that can reach `threshold` against the
+    /// normalised `name`, by the bound in [`WatchIndex`]; a superset of the name hits.
+    fn name_candidates(&self, name: &str, threshold: f64) -> Vec<u32> {
         let query = tokens_of(name);
         let la = query.len();
         if la == 0 {
-            return self.empty_names.clone();
+            return self.empty_name.into_iter().collect();
         }
-        // query order: tokens in no entry first (the rarest), then the others by rank
+        // query order: tokens in no name first (the rarest), then the others by rank
         let mut known: Vec<u32> = query
             .iter()
             .filter_map(|t| self.ranks.get(t).copied())
             .collect();
         known.sort_unstable();
         let unknown = la - known.len();
+        // the candidates come from the weakest bound over p (p = 4 for thresholds ≤ 1)
+        let jaro_by_prefix = [0, 1, 2, 3, 4].map(|p| jaro_needed(threshold, p));
+        let jaro_least = jaro_by_prefix.iter().copied().fold(f64::INFINITY, f64::min);
         let mut candidates = Vec::new();
         for &lb in &self.lengths {
-            let Some(k) = min_shared(la, lb as usize, jaro_min) else {
+            let Some(k) = min_shared(la, lb as usize, jaro_least) else {
                 continue;
             };
             let query_prefix = (la - k + 1).saturating_sub(unknown).min(known.len());
-            let entry_prefix = (lb as usize - k + 1) as u32;
+            let name_prefix = (lb as usize - k + 1) as u32;
             for &rank in &known[..query_prefix] {
                 let list = &self.postings[rank as usize];
                 let lo = list.partition_point(|p| p.len < lb);
-                let hi = list.partition_point(|p| (p.len, p.pos) < (lb, entry_prefix));
-                candidates.extend(list[lo..hi].iter().map(|p| p.entry));
+                let hi = list.partition_point(|p| (p.len, p.pos) < (lb, name_prefix));
+                candidates.extend(list[lo..hi].iter().map(|p| p.name));
             }
         }
         candidates.sort_unstable();
         candidates.dedup();
-        candidates.retain(|&i| {
-            let theirs = self.ranks_of(i);
-            jaro_bound_passes(shared(&known, theirs), la, theirs.len(), jaro_min)
+        candidates.retain(|&id| {
+            let theirs = self.ranks_of(id);
+            let prefix = common_prefix(name, &self.names[id as usize]);
+            let s = shared(&known, theirs);
+            jaro_bound_passes(s, la, theirs.len(), jaro_by_prefix[prefix])
         });
         candidates
     }
+}
+
+/// The Jaro similarity a name needs to reach Jaro–Winkler `threshold` with `prefix` (≤ 4)
+/// common leading characters, less [`BOUND_SLACK`].
+fn jaro_needed(threshold: f64, prefix: usize) -> f64 {
+    let boost = 0.1 * prefix as f64;
+    (threshold - boost) / (1.0 - boost) - BOUND_SLACK
+}
+
+/// The number of common leading characters, at most 4, as [`jaro_winkler`] counts them.
+fn common_prefix(a: &str, b: &str) -> usize {
+    a.chars()
+        .zip(b.chars())
+        .take(4)
+        .take_while(|(x, y)| x == y)
+        .count()
 }
 
 /// The name's character occurrences, in order: "anna" → (a,1) (n,1) (n,2) (a,2).
@@ -429,16 +470,17 @@ pub fn screen_index(
             (i, hit)
         })
         .collect();
-    let jaro_min = (threshold - 0.4) / 0.6 - BOUND_SLACK;
-    for i in index.name_candidates(&name, jaro_min) {
-        if id_hits.binary_search(&i).is_ok() {
-            continue; // an ID hit already, as in `screen`
+    for id in index.name_candidates(&name, threshold) {
+        let similarity = jaro_winkler(&name, &index.names[id as usize]);
+        if similarity < threshold {
+            continue;
         }
-        let e = &index.entries[i as usize];
-        let similarity = jaro_winkler(&name, &e.name);
-        if similarity >= threshold {
+        for &i in &index.name_entries[id as usize] {
+            if id_hits.binary_search(&i).is_ok() {
+                continue; // an ID hit already, as in `screen`
+            }
             let hit = Hit {
-                entry_id: e.id,
+                entry_id: index.entries[i as usize].id,
                 on: "name",
                 similarity,
             };
@@ -636,7 +678,17 @@ mod tests {
         {
             name().prop_flat_map(|query| {
                 let names = prop::collection::vec(
-                    prop_oneof![name(), near(query.clone()), near(query.clone())],
+                    prop_oneof![
+                        name(),
+                        near(query.clone()),
+                        near(query.clone()),
+                        // names listed more than once
+                        prop::sample::select(vec![
+                            "wanghua".to_owned(),
+                            "王小明".to_owned(),
+                            String::new()
+                        ]),
+                    ],
                     0..60,
                 );
                 let hashes = prop::collection::vec(prop::option::of(0u8..8), 60);
