@@ -136,6 +136,17 @@ pub const INDEX_MIN_THRESHOLD: f64 = 0.7;
 /// few more entries through to the full comparison.
 const BOUND_SLACK: f64 = 1e-9;
 
+/// What checking a candidate name reads.
+#[derive(Clone, Copy, Debug)]
+struct NameInfo {
+    /// Where the name's token ranks start in [`WatchIndex::tokens`].
+    start: usize,
+    /// The name's length in characters.
+    len: u32,
+    /// The name's first 4 characters.
+    lead: [Option<char>; 4],
+}
+
 /// One character occurrence: the `k`-th (from 1) `c` of a name. The token sets of two
 /// names intersect in exactly the multiset intersection of their characters.
 type Token = (char, u32);
@@ -149,6 +160,8 @@ struct Posting {
     pos: u32,
     /// The name's index in [`WatchIndex::names`].
     name: u32,
+    /// The name's first character.
+    first: char,
 }
 
 /// A watch list prepared for [`screen_index`]: the same hits as [`screen`] without
@@ -171,10 +184,12 @@ struct Posting {
 /// first `a − k + 1` tokens of one and the first `b − k + 1` of the other (at least `k − 1`
 /// shared tokens follow it in both) — the prefix filter of set-similarity joins. So, for
 /// each length `b`, the candidates are the names of length `b` listed under one of the
-/// query's first `a − k + 1` tokens (with `k` for p = 4) at a position below `b − k + 1`.
-/// Each is checked against `s ≥ k` for its own `p`, by merging the token lists, and only
-/// those get the full Jaro–Winkler — the very function [`screen`] calls, so the values are
-/// equal to the bit. Query characters in no name count as the rarest.
+/// query's first `a − k + 1` tokens at a position below `b − k + 1`, with `k` for p = 4 if
+/// the name starts with the query's first character and for p = 0 if not (postings carry
+/// the first character, so the scan tells them apart). Each candidate is checked against
+/// `s ≥ k` for its own `p`, by merging the token lists, and only those get the full
+/// Jaro–Winkler — the very function [`screen`] calls, so the values are equal to the bit.
+/// Query characters in no name count as the rarest.
 ///
 /// The similarity depends on the name alone, so the index holds each distinct name once
 /// (lists repeat common names and aliases) and a name's hit is a hit on each of its
@@ -195,8 +210,8 @@ pub struct WatchIndex {
     postings: Vec<Vec<Posting>>,
     /// Every name's token ranks, ascending, one after the other.
     tokens: Vec<u32>,
-    /// Where each name's ranks start in `tokens`; one more than the names.
-    token_start: Vec<usize>,
+    /// What the check of a candidate reads, by name, in one place for the cache.
+    name_info: Vec<NameInfo>,
     /// The name lengths present, ascending, without 0.
     lengths: Vec<u32>,
     /// The empty name, if listed (similarity 1 to an empty name, 0 to any other).
@@ -255,8 +270,7 @@ impl WatchIndex {
             .collect();
         let mut postings = vec![Vec::new(); order.len()];
         let mut tokens = Vec::new();
-        let mut token_start = Vec::with_capacity(names.len() + 1);
-        token_start.push(0);
+        let mut name_info = Vec::with_capacity(names.len());
         let mut lengths = Vec::new();
         let mut empty_name = None;
         for (id, name_tokens) in name_tokens.iter().enumerate() {
@@ -272,10 +286,15 @@ impl WatchIndex {
                     len,
                     pos: pos as u32,
                     name: id as u32,
+                    first: names[id].chars().next().unwrap_or_default(),
                 });
             }
+            name_info.push(NameInfo {
+                start: tokens.len(),
+                len,
+                lead: lead_of(&names[id]),
+            });
             tokens.extend_from_slice(&name_ranks);
-            token_start.push(tokens.len());
             if len == 0 {
                 empty_name = Some(id as u32);
             } else {
@@ -295,7 +314,7 @@ impl WatchIndex {
             ranks,
             postings,
             tokens,
-            token_start,
+            name_info,
             lengths,
             empty_name,
         }
@@ -316,12 +335,6 @@ impl WatchIndex {
         &self.entries
     }
 
-    /// Name `id`'s token ranks, ascending.
-    fn ranks_of(&self, id: u32) -> &[u32] {
-        let id = id as usize;
-        &self.tokens[self.token_start[id]..self.token_start[id + 1]]
-    }
-
     /// Distinct names (indices into `names`) that can reach `threshold` against the
     /// normalised `name`, by the bound in [`WatchIndex`]; a superset of the name hits.
     fn name_candidates(&self, name: &str, threshold: f64) -> Vec<u32> {
@@ -337,28 +350,44 @@ impl WatchIndex {
             .collect();
         known.sort_unstable();
         let unknown = la - known.len();
-        // the candidates come from the weakest bound over p (p = 4 for thresholds ≤ 1)
+        // names starting like the query come from the weakest bound over p (p = 4 for
+        // thresholds ≤ 1), the others (p = 0) from the bound for p = 0
         let jaro_by_prefix = [0, 1, 2, 3, 4].map(|p| jaro_needed(threshold, p));
         let jaro_least = jaro_by_prefix.iter().copied().fold(f64::INFINITY, f64::min);
+        let first = name.chars().next().unwrap_or_default();
+        // how many known query tokens and name tokens are in the prefixes for `k`
+        let prefixes = |k: usize, lb: usize| {
+            let query = (la - k + 1).saturating_sub(unknown).min(known.len());
+            (query, (lb - k + 1) as u32)
+        };
         let mut candidates = Vec::new();
         for &lb in &self.lengths {
-            let Some(k) = min_shared(la, lb as usize, jaro_least) else {
+            let Some(k_alike) = min_shared(la, lb as usize, jaro_least) else {
                 continue;
             };
-            let query_prefix = (la - k + 1).saturating_sub(unknown).min(known.len());
-            let name_prefix = (lb as usize - k + 1) as u32;
-            for &rank in &known[..query_prefix] {
+            let (query_alike, name_alike) = prefixes(k_alike, lb as usize);
+            let (query_other, name_other) = min_shared(la, lb as usize, jaro_by_prefix[0])
+                .map_or((0, 0), |k| prefixes(k, lb as usize));
+            for (j, &rank) in known[..query_alike].iter().enumerate() {
                 let list = &self.postings[rank as usize];
                 let lo = list.partition_point(|p| p.len < lb);
-                let hi = list.partition_point(|p| (p.len, p.pos) < (lb, name_prefix));
-                candidates.extend(list[lo..hi].iter().map(|p| p.name));
+                let hi = list.partition_point(|p| (p.len, p.pos) < (lb, name_alike));
+                let other = j < query_other;
+                candidates.extend(
+                    list[lo..hi]
+                        .iter()
+                        .filter(|p| p.first == first || (other && p.pos < name_other))
+                        .map(|p| p.name),
+                );
             }
         }
         candidates.sort_unstable();
         candidates.dedup();
+        let lead = lead_of(name);
         candidates.retain(|&id| {
-            let theirs = self.ranks_of(id);
-            let prefix = common_prefix(name, &self.names[id as usize]);
+            let info = &self.name_info[id as usize];
+            let theirs = &self.tokens[info.start..info.start + info.len as usize];
+            let prefix = common_prefix(&lead, &info.lead);
             let s = shared(&known, theirs);
             jaro_bound_passes(s, la, theirs.len(), jaro_by_prefix[prefix])
         });
@@ -373,12 +402,21 @@ fn jaro_needed(threshold: f64, prefix: usize) -> f64 {
     (threshold - boost) / (1.0 - boost) - BOUND_SLACK
 }
 
-/// The number of common leading characters, at most 4, as [`jaro_winkler`] counts them.
-fn common_prefix(a: &str, b: &str) -> usize {
-    a.chars()
-        .zip(b.chars())
-        .take(4)
-        .take_while(|(x, y)| x == y)
+/// The first 4 characters of a name, `None` past its end.
+fn lead_of(name: &str) -> [Option<char>; 4] {
+    let mut lead = [None; 4];
+    for (slot, c) in lead.iter_mut().zip(name.chars()) {
+        *slot = Some(c);
+    }
+    lead
+}
+
+/// The number of common leading characters, at most 4, as [`jaro_winkler`] counts them
+/// (it stops at the end of the shorter name, where one of the two is `None`).
+fn common_prefix(a: &[Option<char>; 4], b: &[Option<char>; 4]) -> usize {
+    a.iter()
+        .zip(b)
+        .take_while(|(x, y)| x.is_some() && x == y)
         .count()
 }
 

@@ -82,6 +82,17 @@ impl Rng {
     }
 }
 
+/// How the watch-list names are drawn.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum WatchNames {
+    /// Three of the 20 pinyin syllables, as the original benchmark: at most 8,000
+    /// distinct names, so long lists repeat each name many times.
+    Pinyin3,
+    /// Pinyin of about 700 syllables, or Chinese characters of 2,500, two or three
+    /// each: nearly every name distinct, as on real lists.
+    Varied,
+}
+
 /// How the assessment screens against the watch list.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Screening {
@@ -151,6 +162,11 @@ impl Fixture {
     /// The fixture with a watch list of `watch_entries` entries (the first 10,000 are the
     /// same whatever the size; every third entry has an ID-number hash `wl-<id>`).
     pub fn new(watch_entries: usize) -> Fixture {
+        Fixture::with_names(watch_entries, WatchNames::Pinyin3)
+    }
+
+    /// The fixture with a watch list of `watch_entries` entries drawn as `names` says.
+    pub fn with_names(watch_entries: usize, names: WatchNames) -> Fixture {
         let mut rng = Rng::new(0x9e37_79b9_7f4a_7c15);
         // hashes drawn from a small space so that some applications share attributes
         let hashes = (0..1_000)
@@ -165,8 +181,13 @@ impl Fixture {
             .collect();
         let watch_list: Vec<WatchEntry> = (0..watch_entries as i64)
             .map(|i| {
-                let mut pick = || SYLLABLES[rng.below(SYLLABLES.len())];
-                let name = format!("{} {}{}", pick(), pick(), pick());
+                let name = match names {
+                    WatchNames::Pinyin3 => {
+                        let mut pick = || SYLLABLES[rng.below(SYLLABLES.len())];
+                        format!("{} {}{}", pick(), pick(), pick())
+                    }
+                    WatchNames::Varied => varied_name(&mut rng),
+                };
                 WatchEntry {
                     id: i,
                     name: aml::normalise_name(&name),
@@ -328,7 +349,10 @@ impl Fixture {
         if kind < 2 && !self.watch_list.is_empty() {
             // the listed name typed differently: "ZHANG  liwu"
             let listed = &rng.pick(&self.watch_list).name;
-            let cut = listed.len().min(1 + rng.below(4));
+            let cut = listed
+                .char_indices()
+                .nth(1 + rng.below(4))
+                .map_or(listed.len(), |(at, _)| at);
             return format!("{}  {}", listed[..cut].to_uppercase(), &listed[cut..]);
         }
         if kind < 4 && !self.watch_list.is_empty() {
@@ -468,6 +492,41 @@ impl Fixture {
             decision: decide(&eval, &bounds),
         }
     }
+}
+
+/// Pinyin initials (with the empty one) for [`WatchNames::Varied`].
+const INITIALS: [&str; 22] = [
+    "", "b", "p", "m", "f", "d", "t", "n", "l", "g", "k", "h", "j", "q", "x", "zh", "ch", "sh",
+    "r", "z", "c", "s",
+];
+
+/// Pinyin finals for [`WatchNames::Varied`].
+const FINALS: [&str; 32] = [
+    "a", "o", "e", "i", "u", "ai", "ei", "ao", "ou", "an", "en", "ang", "eng", "ong", "ia", "ie",
+    "iao", "iu", "ian", "in", "iang", "ing", "iong", "ua", "uo", "uai", "ui", "uan", "un", "uang",
+    "ue", "er",
+];
+
+/// A name of [`WatchNames::Varied`]: one in four in Chinese characters (a surname of the
+/// 60 commonest code points drawn here, one or two given-name characters of 2,500), the
+/// rest in pinyin (a surname and one or two given syllables, each initial × final).
+fn varied_name(rng: &mut Rng) -> String {
+    let given = 1 + rng.below(2);
+    if rng.below(4) == 0 {
+        let hanzi = |n: usize| char::from_u32(0x4E00 + n as u32).unwrap_or('王');
+        let surname = hanzi(rng.below(60) * 37);
+        return std::iter::once(surname)
+            .chain((0..given).map(|_| hanzi(rng.below(2_500) * 7)))
+            .collect();
+    }
+    let syllable = |rng: &mut Rng| format!("{}{}", rng.pick(&INITIALS), rng.pick(&FINALS));
+    let mut name = syllable(rng);
+    name.push(' ');
+    for _ in 0..given {
+        let s = syllable(rng);
+        name.push_str(&s);
+    }
+    name
 }
 
 /// The categorical (and small integer) scorecard inputs.
