@@ -5,6 +5,7 @@
 //! and the rule; nothing goes to stdout then. Other failures exit with code 1.
 
 mod admin;
+mod bench;
 mod context;
 mod customer;
 mod error;
@@ -106,6 +107,9 @@ enum Command {
     /// Loans (贷款).
     #[command(subcommand)]
     Loan(origination::LoanCommand),
+    /// Benchmarks on a scratch database (figures for docs/performance.md).
+    #[command(subcommand)]
+    Bench(bench::BenchCommand),
 }
 
 #[derive(Debug, Subcommand)]
@@ -150,11 +154,17 @@ fn main() -> ExitCode {
 }
 
 fn run_async(cli: &Cli, command: &Command) -> Result<String, CliError> {
-    // Logs go to stderr; they carry no personal data (bodies are never logged).
+    // Logs go to stderr; they carry no personal data (bodies are never logged). A
+    // benchmark logs warnings only, so that request lines do not flood its report.
+    let default_filter = if matches!(command, Command::Bench(_)) {
+        "warn"
+    } else {
+        "warn,loanbook_web=info"
+    };
     let _ = tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("LOANBOOK_LOG")
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn,loanbook_web=info")),
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default_filter)),
         )
         .with_writer(std::io::stderr)
         .try_init();
@@ -186,6 +196,7 @@ fn run_async(cli: &Cli, command: &Command) -> Result<String, CliError> {
             Command::AuthorityRules(c) => origination::rules(&location, c).await,
             Command::Payment(c) => origination::payment(&location, c).await,
             Command::Loan(c) => origination::loan(&location, c).await,
+            Command::Bench(c) => bench::run(c).await,
         }
     })
 }

@@ -615,14 +615,7 @@ pub async fn submit(app: &App, actor: &Actor, id: i64) -> Result<ApplicationView
     let customer = customers::get(app.db().pool(), a.customer_id)
         .await?
         .ok_or_else(|| ServiceError::NotFound(format!("customer {}", a.customer_id)))?;
-    let product_row = product_store::get(app.db(), &a.product_code, Some(a.product_version))
-        .await?
-        .ok_or_else(|| {
-            ServiceError::NotFound(format!("product {}@{}", a.product_code, a.product_version))
-        })?;
-    let json: serde_json::Value = serde_json::from_str(&product_row.config_json)
-        .map_err(|e| ServiceError::Conflict(e.to_string()))?;
-    let product = products::parse_product(&json)?;
+    let product = products::load_version(app, &a.product_code, a.product_version).await?;
     let documents = store::document_kinds(app.db(), a.customer_id).await?;
     let age = customer
         .birth_date
@@ -696,39 +689,14 @@ pub async fn submit(app: &App, actor: &Actor, id: i64) -> Result<ApplicationView
     // application never waits in `submitted`
     let now = timestamp(app.now());
     let mut tx = app.db().begin().await?;
-    let submitted = ApplicationStatus::Submitted.code();
-    if !store::transition(
-        &mut tx,
+    let mut path = crate::origination::Path::new(from);
+    path.push(
         id,
-        from.code(),
-        submitted,
+        ApplicationStatus::Submitted,
         &actor.username,
         "submitted",
-        None,
-        &now,
-    )
-    .await?
-    {
-        return Err(ServiceError::Conflict(format!(
-            "application {id} changed meanwhile; reload it"
-        )));
-    }
-    if !store::transition(
-        &mut tx,
-        id,
-        submitted,
-        to.code(),
-        "system:prescreen",
-        &note,
-        Some(&failures_json),
-        &now,
-    )
-    .await?
-    {
-        return Err(ServiceError::Conflict(format!(
-            "application {id} changed meanwhile; reload it"
-        )));
-    }
+    )?;
+    path.push(id, to, "system:prescreen", &note)?;
     record(
         &mut tx,
         actor,
@@ -736,7 +704,7 @@ pub async fn submit(app: &App, actor: &Actor, id: i64) -> Result<ApplicationView
         "application",
         &id.to_string(),
         Some(serde_json::json!({"status": from.code()})),
-        Some(serde_json::json!({"status": submitted})),
+        Some(serde_json::json!({"status": ApplicationStatus::Submitted.code()})),
     )
     .await?;
     record(
@@ -745,13 +713,21 @@ pub async fn submit(app: &App, actor: &Actor, id: i64) -> Result<ApplicationView
         &format!("application.{}", to.code()),
         "application",
         &id.to_string(),
-        Some(serde_json::json!({"status": submitted})),
+        Some(serde_json::json!({"status": ApplicationStatus::Submitted.code()})),
         Some(serde_json::json!({"status": to.code(), "prescreen": stored})),
     )
     .await?;
     if let Some(assessed) = &assessed {
-        crate::origination::apply_assessment(&mut tx, actor, &a, to, assessed, &now).await?;
+        crate::origination::apply_assessment(&mut tx, actor, &a, &mut path, assessed, &now).await?;
     }
+    path.run(
+        &mut tx,
+        id,
+        Some(&actor.username),
+        Some(&failures_json),
+        &now,
+    )
+    .await?;
     tx.commit().await?;
     get(app, actor, id).await
 }

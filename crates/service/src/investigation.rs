@@ -281,22 +281,14 @@ pub async fn investigate(
     )
     .await?;
     let mut tx = app.db().begin().await?;
-    if status == ApplicationStatus::PreScreened
-        && !store::transition(
-            &mut tx,
+    let mut path = crate::origination::Path::new(status);
+    if status == ApplicationStatus::PreScreened {
+        path.push(
             id,
-            status.code(),
-            ApplicationStatus::Investigating.code(),
+            ApplicationStatus::Investigating,
             &actor.username,
             "investigation recorded",
-            None,
-            &now,
-        )
-        .await?
-    {
-        return Err(ServiceError::Conflict(format!(
-            "application {id} changed meanwhile; reload it"
-        )));
+        )?;
     }
     store::insert_investigation(&mut tx, &row).await?;
     record(
@@ -309,15 +301,10 @@ pub async fn investigate(
         Some(serde_json::json!({"dti": row.dti, "dscr": row.dscr, "visited_on": row.visited_on})),
     )
     .await?;
-    let after = crate::origination::apply_assessment(
-        &mut tx,
-        actor,
-        &a,
-        ApplicationStatus::Investigating,
-        &assessed,
-        &now,
-    )
-    .await?;
+    let after =
+        crate::origination::apply_assessment(&mut tx, actor, &a, &mut path, &assessed, &now)
+            .await?;
+    path.run(&mut tx, id, None, None, &now).await?;
     tx.commit().await?;
     let mut shown = view(&row);
     shown.application_status = Some(after.code().to_owned());

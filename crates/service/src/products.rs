@@ -412,12 +412,25 @@ pub(crate) async fn load_version(
     code: &str,
     version: i64,
 ) -> Result<Product, ServiceError> {
+    let key = (code.to_owned(), version);
+    if let Some(p) = app
+        .cache()
+        .lock()
+        .ok()
+        .and_then(|c| c.products.get(&key).cloned())
+    {
+        return Ok((*p).clone());
+    }
     let row = products::get(app.db(), code, Some(version))
         .await?
         .ok_or_else(|| ServiceError::NotFound(format!("product {code}@{version}")))?;
     let json: Value = serde_json::from_str(&row.config_json)
         .map_err(|e| ServiceError::Conflict(format!("product {code}@{version}: {e}")))?;
-    parse_product(&json)
+    let product = parse_product(&json)?;
+    if let Ok(mut c) = app.cache().lock() {
+        c.products.insert(key, std::sync::Arc::new(product.clone()));
+    }
+    Ok(product)
 }
 
 #[cfg(test)]

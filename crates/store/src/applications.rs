@@ -361,3 +361,84 @@ pub async fn investigators<'c>(
     .fetch_all(exec)
     .await?)
 }
+
+/// One move of a [`transition_path`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Move {
+    /// The status moved to.
+    pub to: String,
+    /// Who moved it.
+    pub actor: String,
+    /// Why.
+    pub note: String,
+}
+
+/// Moves application `id` from `from` through every move of `path` at once (optimistic:
+/// only if it is still in `from`): one update to the last status, one event per move.
+/// The pre-screen result and the submitter are recorded when given. Returns false when
+/// the application was no longer in `from`.
+///
+/// # Errors
+/// A database error.
+pub async fn transition_path(
+    tx: &mut Tx<'_>,
+    id: i64,
+    from: &str,
+    path: &[Move],
+    submitted_by: Option<&str>,
+    prescreen_json: Option<&str>,
+    at: &str,
+) -> Result<bool, StoreError> {
+    let Some(last) = path.last() else {
+        return Ok(true);
+    };
+    let moved = sqlx::query(
+        "UPDATE applications SET status = $1, prescreen_json = COALESCE($2, prescreen_json), \
+         submitted_by = COALESCE($3, submitted_by), \
+         submitted_on = CASE WHEN $3 IS NULL THEN submitted_on ELSE (SELECT business_date FROM business_dates WHERE id = 1) END, \
+         updated_at = $4, version = version + 1 WHERE id = $5 AND status = $6",
+    )
+    .bind(&last.to)
+    .bind(prescreen_json)
+    .bind(submitted_by)
+    .bind(at)
+    .bind(id)
+    .bind(from)
+    .execute(&mut **tx)
+    .await?;
+    if moved.rows_affected() != 1 {
+        return Ok(false);
+    }
+    let mut sql = String::from(
+        "INSERT INTO application_events (application_id, at, actor, from_status, to_status, note) VALUES ",
+    );
+    for i in 0..path.len() {
+        let b = i * 6;
+        if i > 0 {
+            sql.push_str(", ");
+        }
+        sql.push_str(&format!(
+            "(${}, ${}, ${}, ${}, ${}, ${})",
+            b + 1,
+            b + 2,
+            b + 3,
+            b + 4,
+            b + 5,
+            b + 6
+        ));
+    }
+    let mut q = sqlx::query(&sql);
+    let mut previous = from;
+    for m in path {
+        q = q
+            .bind(id)
+            .bind(at)
+            .bind(&m.actor)
+            .bind(previous)
+            .bind(&m.to)
+            .bind(&m.note);
+        previous = &m.to;
+    }
+    q.execute(&mut **tx).await?;
+    Ok(true)
+}

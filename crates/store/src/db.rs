@@ -28,14 +28,67 @@ impl Backend {
     }
 }
 
-/// A transaction on either database.
-pub type Tx<'a> = sqlx::Transaction<'a, sqlx::Any>;
+/// A transaction on either database. It derefs to the connection, so repositories
+/// write `&mut **tx`; on SQLite it also holds this process's write gate until it ends.
+pub struct Tx<'a> {
+    inner: sqlx::Transaction<'a, sqlx::Any>,
+    _gate: Option<tokio::sync::OwnedMutexGuard<()>>,
+    /// Audit records appended in this transaction, chained and written at commit in one
+    /// batch (see [`crate::audit::append`]).
+    pub(crate) audit: Vec<crate::audit::AuditRecord>,
+}
+
+impl std::fmt::Debug for Tx<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Tx")
+    }
+}
+
+impl Tx<'_> {
+    /// Commits.
+    ///
+    /// # Errors
+    /// The database's.
+    pub async fn commit(mut self) -> Result<(), sqlx::Error> {
+        let pending = std::mem::take(&mut self.audit);
+        if !pending.is_empty() {
+            crate::audit::flush(&mut self, pending).await?;
+        }
+        self.inner.commit().await
+    }
+
+    /// Rolls back.
+    ///
+    /// # Errors
+    /// The database's.
+    pub async fn rollback(self) -> Result<(), sqlx::Error> {
+        self.inner.rollback().await
+    }
+}
+
+impl std::ops::Deref for Tx<'_> {
+    type Target = sqlx::AnyConnection;
+
+    fn deref(&self) -> &sqlx::AnyConnection {
+        &self.inner
+    }
+}
+
+impl std::ops::DerefMut for Tx<'_> {
+    fn deref_mut(&mut self) -> &mut sqlx::AnyConnection {
+        &mut self.inner
+    }
+}
 
 /// A connection pool to the loanbook database.
 #[derive(Clone, Debug)]
 pub struct Db {
     pool: AnyPool,
     backend: Backend,
+    /// SQLite has one writer at a time: this process's writers queue here (in order,
+    /// without sleeping) instead of in SQLite's busy handler, which backs off in sleeps
+    /// of up to 100 ms. Other processes still meet the busy timeout.
+    write_gate: std::sync::Arc<tokio::sync::Mutex<()>>,
 }
 
 /// How long a SQLite writer waits for another to finish before failing.
@@ -70,7 +123,7 @@ impl Db {
                         Box::pin(async move {
                             conn.execute(
                                 format!(
-                                    "PRAGMA foreign_keys = ON; PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}; PRAGMA synchronous = NORMAL;"
+                                    "PRAGMA foreign_keys = ON; PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}; PRAGMA synchronous = NORMAL; PRAGMA mmap_size = 1073741824; PRAGMA cache_size = -65536; PRAGMA temp_store = MEMORY;"
                                 )
                                 .as_str(),
                             )
@@ -94,7 +147,11 @@ impl Db {
                 .execute(&pool)
                 .await?;
         }
-        Ok(Db { pool, backend })
+        Ok(Db {
+            pool,
+            backend,
+            write_gate: std::sync::Arc::default(),
+        })
     }
 
     /// The pool, for queries outside a transaction.
@@ -113,11 +170,21 @@ impl Db {
     /// # Errors
     /// When the database cannot start one.
     pub async fn begin(&self) -> Result<Tx<'static>, StoreError> {
-        let tx = match self.backend {
-            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
-            Backend::Postgres => self.pool.begin().await?,
-        };
-        Ok(tx)
+        Ok(match self.backend {
+            Backend::Sqlite => {
+                let gate = self.write_gate.clone().lock_owned().await;
+                Tx {
+                    inner: self.pool.begin_with("BEGIN IMMEDIATE").await?,
+                    _gate: Some(gate),
+                    audit: Vec::new(),
+                }
+            }
+            Backend::Postgres => Tx {
+                inner: self.pool.begin().await?,
+                _gate: None,
+                audit: Vec::new(),
+            },
+        })
     }
 
     /// Closes every connection.

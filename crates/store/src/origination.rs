@@ -156,21 +156,40 @@ pub struct CheckRow {
 /// # Errors
 /// A database error.
 pub async fn insert_checks(tx: &mut Tx<'_>, checks: &[CheckRow]) -> Result<(), StoreError> {
-    for c in checks {
-        sqlx::query(
-            "INSERT INTO application_checks (application_id, assessment_no, kind, outcome, inputs_json, outputs_json, version, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-        )
-        .bind(c.application_id)
-        .bind(c.assessment_no)
-        .bind(&c.kind)
-        .bind(&c.outcome)
-        .bind(&c.inputs_json)
-        .bind(&c.outputs_json)
-        .bind(&c.version)
-        .bind(&c.created_at)
-        .execute(&mut **tx)
-        .await?;
+    for chunk in checks.chunks(100) {
+        let mut sql = String::from(
+            "INSERT INTO application_checks (application_id, assessment_no, kind, outcome, inputs_json, outputs_json, version, created_at) VALUES ",
+        );
+        for i in 0..chunk.len() {
+            let b = i * 8;
+            if i > 0 {
+                sql.push_str(", ");
+            }
+            sql.push_str(&format!(
+                "(${}, ${}, ${}, ${}, ${}, ${}, ${}, ${})",
+                b + 1,
+                b + 2,
+                b + 3,
+                b + 4,
+                b + 5,
+                b + 6,
+                b + 7,
+                b + 8
+            ));
+        }
+        let mut q = sqlx::query(&sql);
+        for c in chunk {
+            q = q
+                .bind(c.application_id)
+                .bind(c.assessment_no)
+                .bind(&c.kind)
+                .bind(&c.outcome)
+                .bind(&c.inputs_json)
+                .bind(&c.outputs_json)
+                .bind(&c.version)
+                .bind(&c.created_at);
+        }
+        q.execute(&mut **tx).await?;
     }
     Ok(())
 }
@@ -326,13 +345,19 @@ pub async fn related_applications(
     )>,
     StoreError,
 > {
-    let rows = sqlx::query(
-        "SELECT a.id, a.customer_id, a.submitted_on, c.id_number_hash, c.phone_hash, a.bank_card_hash, a.device_id \
-         FROM applications a JOIN customers c ON c.id = a.customer_id \
-         WHERE a.submitted_on IS NOT NULL AND a.submitted_on >= $1 AND ( \
-           a.customer_id = $2 OR c.id_number_hash = $3 OR c.phone_hash = $4 OR a.bank_card_hash = $5 OR a.device_id = $6) \
-         ORDER BY a.id LIMIT 1000",
-    )
+    // one indexed look-up per identifier (an OR across the join would scan every
+    // application in the window)
+    const PICK: &str = "SELECT a.id, a.customer_id, a.submitted_on, c.id_number_hash, c.phone_hash, a.bank_card_hash, a.device_id \
+         FROM applications a JOIN customers c ON c.id = a.customer_id";
+    let rows = sqlx::query(&format!(
+        "SELECT * FROM ( \
+           {PICK} WHERE a.customer_id = $2 \
+           UNION {PICK} WHERE c.id_number_hash = $3 \
+           UNION {PICK} WHERE c.phone_hash = $4 \
+           UNION {PICK} WHERE a.bank_card_hash = $5 \
+           UNION {PICK} WHERE a.device_id = $6 \
+         ) r WHERE r.submitted_on IS NOT NULL AND r.submitted_on >= $1 ORDER BY r.id LIMIT 1000"
+    ))
     .bind(since)
     .bind(customer_id)
     .bind(id_number_hash.unwrap_or("\u{1}"))
@@ -665,4 +690,76 @@ pub async fn set_approved_terms(
     .execute(&mut **tx)
     .await?;
     Ok(())
+}
+
+/// The active policy for a product: named `first`, else `second`, else `default`; (id,
+/// name, version) without the document.
+///
+/// # Errors
+/// A database error.
+pub async fn policy_for(
+    db: &Db,
+    first: &str,
+    second: &str,
+) -> Result<Option<(i64, String, i64)>, StoreError> {
+    let rows = sqlx::query(
+        "SELECT id, name, version FROM credit_policies WHERE status = 'active' AND name IN ($1, $2, 'default')",
+    )
+    .bind(first)
+    .bind(second)
+    .fetch_all(db.pool())
+    .await?;
+    let mut found: Vec<(i64, String, i64)> = rows
+        .iter()
+        .map(|r| Ok((r.try_get("id")?, r.try_get("name")?, r.try_get("version")?)))
+        .collect::<Result<_, StoreError>>()?;
+    found.sort_by_key(|(_, name, _)| {
+        if name == first {
+            0
+        } else if name == second {
+            1
+        } else {
+            2
+        }
+    });
+    Ok(found.into_iter().next())
+}
+
+/// Policy version `id`.
+///
+/// # Errors
+/// A database error.
+pub async fn policy_by_id(db: &Db, id: i64) -> Result<Option<PolicyRow>, StoreError> {
+    let row = sqlx::query(&format!(
+        "SELECT {POLICY_COLUMNS} FROM credit_policies WHERE id = $1"
+    ))
+    .bind(id)
+    .fetch_optional(db.pool())
+    .await?;
+    row.as_ref().map(policy_from).transpose()
+}
+
+/// The newest version number of the authority rules.
+///
+/// # Errors
+/// A database error.
+pub async fn latest_rule_set(db: &Db) -> Result<Option<i64>, StoreError> {
+    Ok(
+        sqlx::query_scalar("SELECT MAX(version) FROM authority_rule_sets")
+            .fetch_one(db.pool())
+            .await?,
+    )
+}
+
+/// The rules of version `version`.
+///
+/// # Errors
+/// A database error.
+pub async fn rule_set(db: &Db, version: i64) -> Result<Option<String>, StoreError> {
+    Ok(
+        sqlx::query_scalar("SELECT rules_json FROM authority_rule_sets WHERE version = $1")
+            .bind(version)
+            .fetch_optional(db.pool())
+            .await?,
+    )
 }

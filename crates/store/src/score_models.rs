@@ -185,3 +185,31 @@ pub async fn scores(db: &Db, model_id: i64) -> Result<Vec<(String, i64)>, StoreE
         .map(|r| Ok((r.try_get("scored_on")?, r.try_get("score")?)))
         .collect()
 }
+
+/// The champions and challengers without their documents: (id, name, version, status,
+/// challenger share, updated_at).
+///
+/// # Errors
+/// A database error.
+#[allow(clippy::type_complexity)]
+pub async fn live_heads(
+    db: &Db,
+) -> Result<Vec<(i64, String, i64, String, String, String)>, StoreError> {
+    let rows = sqlx::query(
+        "SELECT id, name, version, status, challenger_share, updated_at FROM score_models WHERE status IN ('champion', 'challenger') ORDER BY id",
+    )
+    .fetch_all(db.pool())
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok((
+                r.try_get("id")?,
+                r.try_get("name")?,
+                r.try_get("version")?,
+                r.try_get("status")?,
+                r.try_get("challenger_share")?,
+                r.try_get("updated_at")?,
+            ))
+        })
+        .collect()
+}

@@ -45,6 +45,19 @@ pub fn router(app: App) -> Router {
         .with_state(state)
 }
 
+/// Serves `app` on an already bound `listener` until the task is dropped (benchmarks
+/// and tests that need a free port).
+///
+/// # Errors
+/// When accepting fails.
+pub async fn serve_on(listener: tokio::net::TcpListener, app: App) -> std::io::Result<()> {
+    axum::serve(
+        listener,
+        router(app).into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .await
+}
+
 /// Serves `app` on `addr` until Ctrl-C (or SIGTERM).
 ///
 /// # Errors

@@ -21,7 +21,7 @@ use std::sync::Arc;
 use chrono::NaiveDate;
 use loanbook_core::approval::{AuthorityRules, StepKind, StepSpec, required_steps};
 use loanbook_core::product::Product;
-use loanbook_risk::aml::{DEFAULT_THRESHOLD, WatchEntry, screen as aml_screen};
+use loanbook_risk::aml::{DEFAULT_THRESHOLD, WatchEntry, WatchIndex, screen_index};
 use loanbook_risk::decision::{CreditDecision, DecisionBounds, Outcome, Reason, decide};
 use loanbook_risk::fraud::{self, FraudRules, OtherApplication, Subject};
 use loanbook_risk::identity::IdNumber;
@@ -73,10 +73,12 @@ impl Assessed {
 /// Cached, parsed versions of what every assessment reads.
 #[derive(Debug, Default)]
 pub(crate) struct Cache {
-    watch_list: Option<(i64, Arc<Vec<WatchEntry>>)>,
+    watch_list: Option<(i64, Arc<WatchIndex>)>,
     policies: BTreeMap<i64, Arc<Policy>>,
     models: BTreeMap<i64, Arc<(Model, Mapping)>>,
     rules: Option<(i64, Arc<AuthorityRules>)>,
+    /// Parsed product versions (immutable once stored).
+    pub(crate) products: BTreeMap<(String, i64), Arc<Product>>,
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -102,7 +104,7 @@ fn check(
     }
 }
 
-async fn watch_entries(app: &App) -> Result<(i64, Arc<Vec<WatchEntry>>), ServiceError> {
+async fn watch_entries(app: &App) -> Result<(i64, Arc<WatchIndex>), ServiceError> {
     let version: Option<i64> = sqlx_version(app).await?;
     let version = version.unwrap_or(0);
     if let Some((v, e)) = &app.cache().lock().map_err(poisoned)?.watch_list
@@ -111,7 +113,7 @@ async fn watch_entries(app: &App) -> Result<(i64, Arc<Vec<WatchEntry>>), Service
         return Ok((*v, e.clone()));
     }
     let (v, rows) = watch_list::current(app.db()).await?;
-    let entries: Arc<Vec<WatchEntry>> = Arc::new(
+    let entries: Arc<WatchIndex> = Arc::new(WatchIndex::new(
         rows.iter()
             .map(|e| WatchEntry {
                 id: e.id,
@@ -119,7 +121,7 @@ async fn watch_entries(app: &App) -> Result<(i64, Arc<Vec<WatchEntry>>), Service
                 id_number_hash: e.id_number_hash.clone(),
             })
             .collect(),
-    );
+    ));
     app.cache().lock().map_err(poisoned)?.watch_list = Some((v, entries.clone()));
     Ok((v, entries))
 }
@@ -136,18 +138,18 @@ async fn policy_for(
     app: &App,
     product_code: &str,
 ) -> Result<Option<(String, Arc<Policy>)>, ServiceError> {
-    let mut row = store::active_policy(app.db(), product_code).await?;
-    if row.is_none() {
-        row = store::active_policy(app.db(), &product_code.to_lowercase()).await?;
-    }
-    if row.is_none() {
-        row = store::active_policy(app.db(), "default").await?;
-    }
-    let Some(row) = row else { return Ok(None) };
-    let label = format!("{}@{}", row.name, row.version);
-    if let Some(p) = app.cache().lock().map_err(poisoned)?.policies.get(&row.id) {
+    let Some((id, name, version)) =
+        store::policy_for(app.db(), product_code, &product_code.to_lowercase()).await?
+    else {
+        return Ok(None);
+    };
+    let label = format!("{name}@{version}");
+    if let Some(p) = app.cache().lock().map_err(poisoned)?.policies.get(&id) {
         return Ok(Some((label, p.clone())));
     }
+    let row = store::policy_by_id(app.db(), id)
+        .await?
+        .ok_or_else(|| ServiceError::NotFound(format!("policy {label}")))?;
     let policy = Arc::new(Policy::from_json(&row.policy_json).map_err(|e| {
         ServiceError::Conflict(format!("stored policy {label} does not load: {e}"))
     })?);
@@ -155,30 +157,31 @@ async fn policy_for(
         .lock()
         .map_err(poisoned)?
         .policies
-        .insert(row.id, policy.clone());
+        .insert(id, policy.clone());
     Ok(Some((label, policy)))
 }
 
+#[allow(clippy::type_complexity)]
 async fn model_by_status(
     app: &App,
+    heads: &[(i64, String, i64, String, String, String)],
     product_code: &str,
     status: &str,
 ) -> Result<Option<(i64, String, String, Arc<(Model, Mapping)>)>, ServiceError> {
-    let rows = score_models::list(app.db()).await?;
-    let pick = rows
+    let pick = heads
         .iter()
-        .filter(|m| m.status == status)
-        .max_by_key(|m| (m.name == product_code, m.updated_at.clone(), m.id));
-    let Some(row) = pick else { return Ok(None) };
-    let label = format!("{}@{}", row.name, row.version);
-    if let Some(m) = app.cache().lock().map_err(poisoned)?.models.get(&row.id) {
-        return Ok(Some((
-            row.id,
-            label,
-            row.challenger_share.clone(),
-            m.clone(),
-        )));
+        .filter(|m| m.3 == status)
+        .max_by_key(|m| (m.1 == product_code, m.5.clone(), m.0));
+    let Some((id, name, version, _, share, _)) = pick else {
+        return Ok(None);
+    };
+    let label = format!("{name}@{version}");
+    if let Some(m) = app.cache().lock().map_err(poisoned)?.models.get(id) {
+        return Ok(Some((*id, label, share.clone(), m.clone())));
     }
+    let row = score_models::get(app.db().pool(), *id)
+        .await?
+        .ok_or_else(|| ServiceError::NotFound(format!("model {label}")))?;
     let model = Model::from_json(&row.model_json).map_err(ServiceError::Conflict)?;
     let mapping: Mapping = serde_json::from_str(&row.mapping_json)
         .map_err(|e| ServiceError::Conflict(e.to_string()))?;
@@ -187,15 +190,15 @@ async fn model_by_status(
         .lock()
         .map_err(poisoned)?
         .models
-        .insert(row.id, both.clone());
-    Ok(Some((row.id, label, row.challenger_share.clone(), both)))
+        .insert(*id, both.clone());
+    Ok(Some((*id, label, share.clone(), both)))
 }
 
 /// The newest authority rules (version, rules).
 pub(crate) async fn authority_rules(
     app: &App,
 ) -> Result<Option<(i64, Arc<AuthorityRules>)>, ServiceError> {
-    let Some((version, json, _, _)) = store::rule_sets(app.db()).await?.into_iter().next() else {
+    let Some(version) = store::latest_rule_set(app.db()).await? else {
         return Ok(None);
     };
     if let Some((v, r)) = &app.cache().lock().map_err(poisoned)?.rules
@@ -203,6 +206,9 @@ pub(crate) async fn authority_rules(
     {
         return Ok(Some((*v, r.clone())));
     }
+    let json = store::rule_set(app.db(), version)
+        .await?
+        .ok_or_else(|| ServiceError::NotFound(format!("authority rules {version}")))?;
     let rules = Arc::new(crate::policies::parse_rules(&json)?);
     app.cache().lock().map_err(poisoned)?.rules = Some((version, rules.clone()));
     Ok(Some((version, rules)))
@@ -444,7 +450,7 @@ pub(crate) async fn assess(
 
     // AML
     let (list_version, entries) = watch_entries(app).await?;
-    let aml_hits = aml_screen(
+    let aml_hits = screen_index(
         &customer.name,
         customer.id_number_hash.as_deref(),
         &entries,
@@ -475,9 +481,10 @@ pub(crate) async fn assess(
     let mut model_label = None;
     let mut challenger = None;
     let mut scores = Vec::new();
+    let heads = score_models::live_heads(app.db()).await?;
     for status in ["champion", "challenger"] {
         let Some((model_id, label, share, both)) =
-            model_by_status(app, &a.product_code, status).await?
+            model_by_status(app, &heads, &a.product_code, status).await?
         else {
             continue;
         };

@@ -58,14 +58,89 @@ fn reasons_note(assessed: &Assessed) -> String {
         .join(", ")
 }
 
-/// Stores an assessment and moves the application on: declined, approved straight
-/// through, routed into review (final stage), or left waiting for the investigation
-/// (preliminary stage). Returns the new status.
+/// The moves of an application inside one use case, written at the end as one update
+/// and one insert of events (see [`app_store::transition_path`]).
+#[derive(Debug)]
+pub(crate) struct Path {
+    from: ApplicationStatus,
+    now: ApplicationStatus,
+    moves: Vec<app_store::Move>,
+}
+
+impl Path {
+    /// A path starting from `from`.
+    pub fn new(from: ApplicationStatus) -> Path {
+        Path {
+            from,
+            now: from,
+            moves: Vec::new(),
+        }
+    }
+
+    /// Where the path has got to.
+    pub fn status(&self) -> ApplicationStatus {
+        self.now
+    }
+
+    /// Adds the move to `to`, if the state machine allows it.
+    pub fn push(
+        &mut self,
+        id: i64,
+        to: ApplicationStatus,
+        actor: &str,
+        note: &str,
+    ) -> Result<(), ServiceError> {
+        if !self.now.can_move_to(to) {
+            return Err(ServiceError::Conflict(format!(
+                "application {id} is {}; it cannot become {to}",
+                self.now
+            )));
+        }
+        self.moves.push(app_store::Move {
+            to: to.code().into(),
+            actor: actor.into(),
+            note: note.into(),
+        });
+        self.now = to;
+        Ok(())
+    }
+
+    /// Writes the path, refusing if the application moved meanwhile.
+    pub async fn run(
+        self,
+        tx: &mut Tx<'_>,
+        id: i64,
+        submitted_by: Option<&str>,
+        prescreen_json: Option<&str>,
+        at: &str,
+    ) -> Result<(), ServiceError> {
+        if !app_store::transition_path(
+            tx,
+            id,
+            self.from.code(),
+            &self.moves,
+            submitted_by,
+            prescreen_json,
+            at,
+        )
+        .await?
+        {
+            return Err(ServiceError::Conflict(format!(
+                "application {id} changed meanwhile; reload it"
+            )));
+        }
+        Ok(())
+    }
+}
+
+/// Stores an assessment and adds to `path` the moves it decides: declined, approved
+/// straight through, routed into review (final stage), or none — waiting for the
+/// investigation (preliminary stage). Returns the status reached.
 pub(crate) async fn apply_assessment(
     tx: &mut Tx<'_>,
     actor: &Actor,
     a: &ApplicationRow,
-    from: ApplicationStatus,
+    path: &mut Path,
     assessed: &Assessed,
     at: &str,
 ) -> Result<ApplicationStatus, ServiceError> {
@@ -89,71 +164,32 @@ pub(crate) async fn apply_assessment(
     let preliminary = assessed.row.stage == "preliminary";
     let system = SYSTEM_ACTOR;
     let decline = assessed.decision.outcome == loanbook_risk::decision::Outcome::Decline;
-    let status = if decline {
+    if decline {
         let note = format!("declined: {}", reasons_note(assessed));
-        step_to(
-            tx,
-            a.id,
-            from,
-            ApplicationStatus::Declined,
-            system,
-            &note,
-            at,
-        )
-        .await?;
-        ApplicationStatus::Declined
+        path.push(a.id, ApplicationStatus::Declined, system, &note)?;
     } else if assessed.straight_through(a.amount_minor) {
-        step_to(
-            tx,
-            a.id,
-            from,
-            ApplicationStatus::Assessed,
-            system,
-            "assessed",
-            at,
-        )
-        .await?;
+        path.push(a.id, ApplicationStatus::Assessed, system, "assessed")?;
         insert_routing(tx, a.id, &assessed.steps, at, true).await?;
         let rate = assessed.row.offered_rate.clone().unwrap_or_default();
         store::set_approved_terms(tx, a.id, a.amount_minor, a.term_months, &rate).await?;
-        step_to(
-            tx,
+        path.push(
             a.id,
-            ApplicationStatus::Assessed,
             ApplicationStatus::Approved,
             system,
             "approved automatically (straight-through)",
-            at,
-        )
-        .await?;
-        ApplicationStatus::Approved
-    } else if preliminary {
-        from
-    } else {
-        step_to(
-            tx,
-            a.id,
-            from,
-            ApplicationStatus::Assessed,
-            system,
-            "assessed",
-            at,
-        )
-        .await?;
+        )?;
+    } else if !preliminary {
+        path.push(a.id, ApplicationStatus::Assessed, system, "assessed")?;
         insert_routing(tx, a.id, &assessed.steps, at, false).await?;
         let kinds: Vec<&str> = assessed.steps.iter().map(|s| s.kind.code()).collect();
-        step_to(
-            tx,
+        path.push(
             a.id,
-            ApplicationStatus::Assessed,
             ApplicationStatus::InReview,
             system,
             &format!("in review: {}", kinds.join(" → ")),
-            at,
-        )
-        .await?;
-        ApplicationStatus::InReview
-    };
+        )?;
+    }
+    let status = path.status();
     record(
         tx,
         actor,
