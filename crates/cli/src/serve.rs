@@ -21,12 +21,57 @@ pub struct ServeArgs {
     /// Customers the demo creates.
     #[arg(long, default_value_t = 2000, hide = true)]
     demo_customers: usize,
+    /// The credit bureau's HTTP JSON endpoint (default: the local simulator).
+    #[arg(long, value_name = "URL", requires = "bureau_key_file")]
+    bureau_url: Option<String>,
+    /// File holding the bureau's API key (one line, mode 0600).
+    #[arg(long, value_name = "FILE")]
+    bureau_key_file: Option<std::path::PathBuf>,
+    /// Write payment instructions as files into this existing directory for the bank
+    /// (default: the local simulator confirms at once).
+    #[arg(long, value_name = "DIR")]
+    bank_outbox: Option<std::path::PathBuf>,
+}
+
+/// The adapters chosen by the flags: real protocols where configured, the simulators
+/// otherwise.
+fn with_adapters(
+    app: loanbook_service::App,
+    args: &ServeArgs,
+) -> Result<loanbook_service::App, CliError> {
+    use loanbook_service::adapters::{FileBank, HttpJsonBureau};
+    let mut app = app;
+    if let (Some(url), Some(key_file)) = (&args.bureau_url, &args.bureau_key_file) {
+        let key = std::fs::read_to_string(key_file).map_err(|e| {
+            CliError::usage(
+                "--bureau-key-file",
+                format!("cannot read {}: {e}", key_file.display()),
+            )
+        })?;
+        let bureau =
+            HttpJsonBureau::new(url.clone(), key.trim(), std::time::Duration::from_secs(10))
+                .map_err(|e| CliError::usage("--bureau-url", e.to_string()))?;
+        app = app.with_bureau(std::sync::Arc::new(bureau));
+        println!("credit bureau: {url}");
+    }
+    if let Some(dir) = &args.bank_outbox {
+        if !dir.is_dir() {
+            return Err(CliError::usage(
+                "--bank-outbox",
+                format!("{} is not an existing directory", dir.display()),
+            ));
+        }
+        app = app.with_bank(std::sync::Arc::new(FileBank::new(dir.clone())));
+        println!("payment instructions: files in {}", dir.display());
+    }
+    Ok(app)
 }
 
 /// Initialises an empty database (printing the admin login), seeds the demo when
 /// asked, and serves until Ctrl-C.
 pub async fn run(location: &Location, args: &ServeArgs) -> Result<String, CliError> {
     let (app, key_created) = location.app_creating_key().await?;
+    let app = with_adapters(app, args)?;
     if key_created {
         println!(
             "created the master key {} (mode 0600): back it up",

@@ -143,6 +143,39 @@ pub fn check(model: &Model, mapping: &Mapping) -> Result<Vec<Binding>, Vec<Strin
     }
 }
 
+/// A field's value as loanbook holds it, before it becomes a model input.
+#[derive(Clone, Debug, PartialEq)]
+pub enum FieldValue {
+    /// An amount in minor units (fen); the model reads yuan.
+    Minor(i64),
+    /// A whole number (months, years, people, an age).
+    Int(i64),
+    /// Text.
+    Text(String),
+    /// A value of a credit-report snapshot, as stored.
+    Json(serde_json::Value),
+    /// Not on file.
+    Missing,
+}
+
+/// The model input for a field value. Scorecard inputs are statistical features, not
+/// money: an amount becomes a float of yuan for binning, as the model was trained.
+#[allow(clippy::cast_precision_loss, clippy::float_arithmetic)]
+pub fn model_value(value: &FieldValue) -> super::model::Value {
+    use super::model::Value;
+    match value {
+        FieldValue::Minor(m) => Value::Number(*m as f64 / 100.0),
+        FieldValue::Int(n) => Value::Number(*n as f64),
+        FieldValue::Text(t) => Value::Text(t.clone()),
+        FieldValue::Json(serde_json::Value::Number(n)) => {
+            n.as_f64().map_or(Value::Missing, Value::Number)
+        }
+        FieldValue::Json(serde_json::Value::String(t)) => Value::Text(t.clone()),
+        FieldValue::Json(serde_json::Value::Bool(b)) => Value::Text(b.to_string()),
+        FieldValue::Json(_) | FieldValue::Missing => Value::Missing,
+    }
+}
+
 /// Whether the subject (an application id) is also scored by the challenger: a stable
 /// hash of the subject falls in the first `share_basis_points` of 10,000.
 pub fn selects_challenger(subject: &str, share_basis_points: u32) -> bool {
@@ -172,5 +205,34 @@ mod tests {
         );
         assert!(!selects_challenger("APP-42", 0));
         assert!(selects_challenger("APP-42", 10_000));
+    }
+}
+
+#[cfg(test)]
+mod value_tests {
+    use super::*;
+    use crate::scorecard::model::Value;
+
+    #[test]
+    fn field_values_become_model_inputs() {
+        // 3,000,000 fen = 30000 yuan
+        assert_eq!(
+            model_value(&FieldValue::Minor(3_000_000)),
+            Value::Number(30000.0)
+        );
+        assert_eq!(model_value(&FieldValue::Int(12)), Value::Number(12.0));
+        assert_eq!(
+            model_value(&FieldValue::Json(serde_json::json!("none"))),
+            Value::Text("none".into())
+        );
+        assert_eq!(
+            model_value(&FieldValue::Json(serde_json::json!(1))),
+            Value::Number(1.0)
+        );
+        assert_eq!(
+            model_value(&FieldValue::Json(serde_json::Value::Null)),
+            Value::Missing
+        );
+        assert_eq!(model_value(&FieldValue::Missing), Value::Missing);
     }
 }

@@ -26,7 +26,7 @@ use loanbook_risk::decision::{CreditDecision, DecisionBounds, Outcome, Reason, d
 use loanbook_risk::fraud::{self, FraudRules, OtherApplication, Subject};
 use loanbook_risk::identity::IdNumber;
 use loanbook_risk::policy::{Policy, Value as Fact};
-use loanbook_risk::scorecard::mapping::{Mapping, selects_challenger};
+use loanbook_risk::scorecard::mapping::{FieldValue, Mapping, model_value, selects_challenger};
 use loanbook_risk::scorecard::model::{Model, Value};
 use loanbook_store::applications::{ApplicationRow, InvestigationRow};
 use loanbook_store::customer_records::{self as records, CreditReportRow};
@@ -221,21 +221,20 @@ fn field_value(
     c: &CustomerRow,
     age: Option<u32>,
     report: &Json,
-) -> Value {
+) -> FieldValue {
     let (source, field) = binding.split_once('.').unwrap_or(("", binding));
-    let yuan = |m: Option<i64>| m.map_or(Value::Missing, |m| Value::Number(minor_to_f64(m)));
-    let text = |t: &Option<String>| t.clone().map_or(Value::Missing, Value::Text);
+    let minor = |m: Option<i64>| m.map_or(FieldValue::Missing, FieldValue::Minor);
+    let int = |m: Option<i64>| m.map_or(FieldValue::Missing, FieldValue::Int);
+    let text = |t: &Option<String>| t.clone().map_or(FieldValue::Missing, FieldValue::Text);
     match (source, field) {
-        ("application", "amount") => yuan(Some(a.amount_minor)),
-        ("application", "term_months") => Value::Number(small_f64(a.term_months)),
-        ("application", "purpose") => Value::Text(a.purpose.clone()),
-        ("application", "method") => Value::Text(a.method.clone()),
-        ("application", "channel") => Value::Text(a.channel.clone()),
-        ("customer", "age") => age.map_or(Value::Missing, |a| Value::Number(f64::from(a))),
-        ("customer", "monthly_income") => yuan(c.monthly_income_minor),
-        ("customer", "employment_years") => c
-            .employment_years
-            .map_or(Value::Missing, |y| Value::Number(small_f64(y))),
+        ("application", "amount") => minor(Some(a.amount_minor)),
+        ("application", "term_months") => int(Some(a.term_months)),
+        ("application", "purpose") => FieldValue::Text(a.purpose.clone()),
+        ("application", "method") => FieldValue::Text(a.method.clone()),
+        ("application", "channel") => FieldValue::Text(a.channel.clone()),
+        ("customer", "age") => int(age.map(i64::from)),
+        ("customer", "monthly_income") => minor(c.monthly_income_minor),
+        ("customer", "employment_years") => int(c.employment_years),
         ("customer", "province") => text(&c.province),
         ("customer", "city") => text(&c.city),
         ("customer", "housing") => text(&c.housing),
@@ -243,31 +242,15 @@ fn field_value(
         ("customer", "marital_status") => text(&c.marital_status),
         ("customer", "sex") => text(&c.sex),
         ("customer", "industry") => text(&c.industry),
-        ("customer", "annual_revenue") => yuan(c.annual_revenue_minor),
-        ("customer", "registered_capital") => yuan(c.registered_capital_minor),
-        ("customer", "employees") => c
-            .employees
-            .map_or(Value::Missing, |e| Value::Number(small_f64(e))),
-        ("credit_report", key) => match report.get(key) {
-            Some(Json::Number(n)) => n.as_f64().map_or(Value::Missing, Value::Number),
-            Some(Json::String(s)) => Value::Text(s.clone()),
-            Some(Json::Bool(b)) => Value::Text(b.to_string()),
-            _ => Value::Missing,
-        },
-        _ => Value::Missing,
+        ("customer", "annual_revenue") => minor(c.annual_revenue_minor),
+        ("customer", "registered_capital") => minor(c.registered_capital_minor),
+        ("customer", "employees") => int(c.employees),
+        ("credit_report", key) => report
+            .get(key)
+            .cloned()
+            .map_or(FieldValue::Missing, FieldValue::Json),
+        _ => FieldValue::Missing,
     }
-}
-
-// The scorecard's inputs are statistical features, not money: converting an amount to a
-// float for binning is the model's convention (it was trained on such values).
-#[allow(clippy::cast_precision_loss, clippy::float_arithmetic)]
-fn minor_to_f64(minor: i64) -> f64 {
-    minor as f64 / 100.0
-}
-
-#[allow(clippy::cast_precision_loss)]
-fn small_f64(n: i64) -> f64 {
-    n as f64
 }
 
 fn yuan_fact(minor: i64) -> Fact {
@@ -504,7 +487,7 @@ pub(crate) async fn assess(
             .iter()
             .map(|v| {
                 mapping.0.get(&v.binning.name).map_or(Value::Missing, |b| {
-                    field_value(b, a, customer, age, &report)
+                    model_value(&field_value(b, a, customer, age, &report))
                 })
             })
             .collect();
