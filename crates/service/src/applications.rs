@@ -717,8 +717,23 @@ pub async fn submit(app: &App, actor: &Actor, id: i64) -> Result<ApplicationView
         Some(serde_json::json!({"status": to.code(), "prescreen": stored})),
     )
     .await?;
+    let mut steps = Vec::new();
     if let Some(assessed) = &assessed {
-        crate::origination::apply_assessment(&mut tx, actor, &a, &mut path, assessed, &now).await?;
+        steps = crate::origination::apply_assessment(&mut tx, actor, &a, &mut path, assessed, &now)
+            .await?
+            .1;
+    }
+    // the answer is made from what was written, without reading it back
+    let mut after = a.clone();
+    after.status = path.status().code().to_owned();
+    after.prescreen_json = Some(failures_json.clone());
+    after.submitted_by = Some(actor.username.clone());
+    after.updated_at.clone_from(&now);
+    after.version += 1;
+    if let Some((amount, term, rate)) = path.approved_terms() {
+        after.approved_amount_minor = Some(*amount);
+        after.approved_term_months = Some(*term);
+        after.approved_rate = Some(rate.clone());
     }
     path.run(
         &mut tx,
@@ -729,7 +744,21 @@ pub async fn submit(app: &App, actor: &Actor, id: i64) -> Result<ApplicationView
     )
     .await?;
     tx.commit().await?;
-    get(app, actor, id).await
+    let mut shown = view(&after);
+    match &assessed {
+        Some(x) => {
+            shown.assessment = Some(crate::origination::assessment::view_from(&x.row, &x.checks));
+            shown.approval = crate::origination::approval::view_from(&steps, &[], &[], app.now());
+        }
+        None => {
+            shown.assessment = crate::origination::assessment::view(app, id).await?;
+            shown.approval = crate::origination::approval::view(app, id).await?;
+        }
+    }
+    if after.status == ApplicationStatus::Declined.code() {
+        shown.decline_notice = Some(decline_notice(app, &shown).await?);
+    }
+    Ok(shown)
 }
 
 /// Withdraws an application (before it is contracted).

@@ -307,7 +307,7 @@ pub async fn investigate(
     path.run(&mut tx, id, None, None, &now).await?;
     tx.commit().await?;
     let mut shown = view(&row);
-    shown.application_status = Some(after.code().to_owned());
+    shown.application_status = Some(after.0.code().to_owned());
     Ok(shown)
 }
 

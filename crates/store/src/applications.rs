@@ -375,11 +375,13 @@ pub struct Move {
 
 /// Moves application `id` from `from` through every move of `path` at once (optimistic:
 /// only if it is still in `from`): one update to the last status, one event per move.
-/// The pre-screen result and the submitter are recorded when given. Returns false when
+/// The pre-screen result, the submitter and the approved terms (amount, term, rate) are
+/// recorded when given. Returns false when
 /// the application was no longer in `from`.
 ///
 /// # Errors
 /// A database error.
+#[allow(clippy::too_many_arguments)]
 pub async fn transition_path(
     tx: &mut Tx<'_>,
     id: i64,
@@ -387,6 +389,7 @@ pub async fn transition_path(
     path: &[Move],
     submitted_by: Option<&str>,
     prescreen_json: Option<&str>,
+    approved: Option<(i64, i64, &str)>,
     at: &str,
 ) -> Result<bool, StoreError> {
     let Some(last) = path.last() else {
@@ -396,6 +399,8 @@ pub async fn transition_path(
         "UPDATE applications SET status = $1, prescreen_json = COALESCE($2, prescreen_json), \
          submitted_by = COALESCE($3, submitted_by), \
          submitted_on = CASE WHEN $3 IS NULL THEN submitted_on ELSE (SELECT business_date FROM business_dates WHERE id = 1) END, \
+         approved_amount_minor = COALESCE($7, approved_amount_minor), approved_term_months = COALESCE($8, approved_term_months), \
+         approved_rate = COALESCE($9, approved_rate), \
          updated_at = $4, version = version + 1 WHERE id = $5 AND status = $6",
     )
     .bind(&last.to)
@@ -404,6 +409,9 @@ pub async fn transition_path(
     .bind(at)
     .bind(id)
     .bind(from)
+    .bind(approved.map(|a| a.0))
+    .bind(approved.map(|a| a.1))
+    .bind(approved.map(|a| a.2))
     .execute(&mut **tx)
     .await?;
     if moved.rows_affected() != 1 {

@@ -117,7 +117,9 @@ impl Db {
         let pool = match backend {
             Backend::Sqlite => {
                 AnyPoolOptions::new()
-                    .max_connections(8)
+                    // one writer at a time (the gate) and a few readers: more connections only
+                    // multiply page caches that every commit invalidates
+                    .max_connections(4)
                     .acquire_timeout(Duration::from_secs(30))
                     .after_connect(|conn, _| {
                         Box::pin(async move {

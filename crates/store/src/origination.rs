@@ -253,13 +253,14 @@ pub struct AssessmentRow {
 /// # Errors
 /// A database error.
 pub async fn put_assessment(tx: &mut Tx<'_>, a: &AssessmentRow) -> Result<(), StoreError> {
-    sqlx::query("DELETE FROM assessments WHERE application_id = $1")
-        .bind(a.application_id)
-        .execute(&mut **tx)
-        .await?;
     sqlx::query(
         "INSERT INTO assessments (application_id, assessment_no, stage, score, risk_band, risk_grade, decision, reasons_json, offered_rate, credit_limit_minor, model_version, challenger_json, policy_version, steps_json, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) \
+         ON CONFLICT (application_id) DO UPDATE SET assessment_no = excluded.assessment_no, stage = excluded.stage, \
+         score = excluded.score, risk_band = excluded.risk_band, risk_grade = excluded.risk_grade, decision = excluded.decision, \
+         reasons_json = excluded.reasons_json, offered_rate = excluded.offered_rate, credit_limit_minor = excluded.credit_limit_minor, \
+         model_version = excluded.model_version, challenger_json = excluded.challenger_json, policy_version = excluded.policy_version, \
+         steps_json = excluded.steps_json, created_at = excluded.created_at",
     )
     .bind(a.application_id)
     .bind(a.assessment_no)
@@ -416,30 +417,56 @@ fn step_from(r: &AnyRow) -> Result<StepRow, StoreError> {
     })
 }
 
-/// Inserts the steps of a routing.
+/// Inserts the steps of a routing in one statement; returns them with their ids.
 ///
 /// # Errors
 /// A database error.
-pub async fn insert_steps(tx: &mut Tx<'_>, steps: &[StepRow]) -> Result<(), StoreError> {
-    for s in steps {
-        sqlx::query(
-            "INSERT INTO approval_steps (application_id, routing_no, seq, kind, votes_required, voters, sla_hours, status, started_at, completed_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-        )
-        .bind(s.application_id)
-        .bind(s.routing_no)
-        .bind(s.seq)
-        .bind(&s.kind)
-        .bind(s.votes_required)
-        .bind(s.voters)
-        .bind(s.sla_hours)
-        .bind(&s.status)
-        .bind(&s.started_at)
-        .bind(&s.completed_at)
-        .execute(&mut **tx)
-        .await?;
+pub async fn insert_steps(tx: &mut Tx<'_>, steps: &[StepRow]) -> Result<Vec<StepRow>, StoreError> {
+    if steps.is_empty() {
+        return Ok(Vec::new());
     }
-    Ok(())
+    let mut sql = String::from(
+        "INSERT INTO approval_steps (application_id, routing_no, seq, kind, votes_required, voters, sla_hours, status, started_at, completed_at) VALUES ",
+    );
+    for i in 0..steps.len() {
+        let b = i * 10;
+        if i > 0 {
+            sql.push_str(", ");
+        }
+        sql.push('(');
+        for k in 1..=10 {
+            if k > 1 {
+                sql.push_str(", ");
+            }
+            sql.push('$');
+            sql.push_str(&(b + k).to_string());
+        }
+        sql.push(')');
+    }
+    sql.push_str(" RETURNING id, seq");
+    let mut q = sqlx::query(&sql);
+    for s in steps {
+        q = q
+            .bind(s.application_id)
+            .bind(s.routing_no)
+            .bind(s.seq)
+            .bind(&s.kind)
+            .bind(s.votes_required)
+            .bind(s.voters)
+            .bind(s.sla_hours)
+            .bind(&s.status)
+            .bind(&s.started_at)
+            .bind(&s.completed_at);
+    }
+    let ids = q.fetch_all(&mut **tx).await?;
+    let mut out = steps.to_vec();
+    for r in &ids {
+        let (id, seq): (i64, i64) = (r.try_get("id")?, r.try_get("seq")?);
+        if let Some(step) = out.iter_mut().find(|s| s.seq == seq) {
+            step.id = id;
+        }
+    }
+    Ok(out)
 }
 
 /// The steps of the latest routing of an application, in order.

@@ -157,13 +157,22 @@ pub(crate) async fn view(app: &App, id: i64) -> Result<Option<ApprovalView>, Ser
         return Ok(None);
     }
     let decisions = store::decisions(app.db().pool(), id).await?;
-    let now = app.now();
-    let views: Vec<StepView> = steps
-        .iter()
-        .map(|s| step_view(s, &decisions, now))
-        .collect();
-    let offer = store::counter_offers(app.db().pool(), id).await?;
-    Ok(Some(ApprovalView {
+    let offers = store::counter_offers(app.db().pool(), id).await?;
+    Ok(view_from(&steps, &decisions, &offers, app.now()))
+}
+
+/// The approval chain as shown, from its rows (none without steps).
+pub(crate) fn view_from(
+    steps: &[StepRow],
+    decisions: &[DecisionRow],
+    offers: &[CounterOfferRow],
+    now: DateTime<Utc>,
+) -> Option<ApprovalView> {
+    if steps.is_empty() {
+        return None;
+    }
+    let views: Vec<StepView> = steps.iter().map(|s| step_view(s, decisions, now)).collect();
+    Some(ApprovalView {
         completed_steps: views
             .iter()
             .filter(|s| s.status != "pending" && s.status != "waiting")
@@ -174,7 +183,7 @@ pub(crate) async fn view(app: &App, id: i64) -> Result<Option<ApprovalView>, Ser
             .find(|s| s.status == "pending" || s.status == "counter_offered")
             .cloned(),
         required_steps: views,
-        counter_offer: offer.first().map(|c| CounterOfferView {
+        counter_offer: offers.first().map(|c| CounterOfferView {
             id: c.id,
             amount: Money::from_minor(c.amount_minor, Currency::CNY),
             term_months: c.term_months,
@@ -182,7 +191,7 @@ pub(crate) async fn view(app: &App, id: i64) -> Result<Option<ApprovalView>, Ser
             status: c.status.clone(),
             offered_by: c.offered_by.clone(),
         }),
-    }))
+    })
 }
 
 fn spec(s: &StepRow) -> Result<StepSpec, ServiceError> {

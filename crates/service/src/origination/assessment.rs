@@ -828,7 +828,12 @@ pub(crate) async fn view(app: &App, id: i64) -> Result<Option<AssessmentView>, S
         return Ok(None);
     };
     let checks = store::checks(app.db(), id, row.assessment_no).await?;
-    Ok(Some(AssessmentView {
+    Ok(Some(view_from(&row, &checks)))
+}
+
+/// An assessment as shown, from its rows.
+pub(crate) fn view_from(row: &AssessmentRow, checks: &[CheckRow]) -> AssessmentView {
+    AssessmentView {
         stage: row.stage.clone(),
         assessment_no: row.assessment_no,
         score: row.score,
@@ -857,5 +862,5 @@ pub(crate) async fn view(app: &App, id: i64) -> Result<Option<AssessmentView>, S
                 version: c.version.clone(),
             })
             .collect(),
-    }))
+    }
 }

@@ -65,6 +65,7 @@ pub(crate) struct Path {
     from: ApplicationStatus,
     now: ApplicationStatus,
     moves: Vec<app_store::Move>,
+    approved: Option<(i64, i64, String)>,
 }
 
 impl Path {
@@ -74,7 +75,18 @@ impl Path {
             from,
             now: from,
             moves: Vec::new(),
+            approved: None,
         }
+    }
+
+    /// Records the approved terms with the path: amount (minor units), term, rate.
+    pub fn approve_terms(&mut self, amount_minor: i64, term_months: i64, rate: &str) {
+        self.approved = Some((amount_minor, term_months, rate.to_owned()));
+    }
+
+    /// The approved terms set on this path.
+    pub fn approved_terms(&self) -> Option<&(i64, i64, String)> {
+        self.approved.as_ref()
     }
 
     /// Where the path has got to.
@@ -121,6 +133,7 @@ impl Path {
             &self.moves,
             submitted_by,
             prescreen_json,
+            self.approved.as_ref().map(|(a, t, r)| (*a, *t, r.as_str())),
             at,
         )
         .await?
@@ -135,7 +148,8 @@ impl Path {
 
 /// Stores an assessment and adds to `path` the moves it decides: declined, approved
 /// straight through, routed into review (final stage), or none — waiting for the
-/// investigation (preliminary stage). Returns the status reached.
+/// investigation (preliminary stage). Returns the status reached and the approval steps
+/// written (if routed).
 pub(crate) async fn apply_assessment(
     tx: &mut Tx<'_>,
     actor: &Actor,
@@ -143,7 +157,7 @@ pub(crate) async fn apply_assessment(
     path: &mut Path,
     assessed: &Assessed,
     at: &str,
-) -> Result<ApplicationStatus, ServiceError> {
+) -> Result<(ApplicationStatus, Vec<StepRow>), ServiceError> {
     store::insert_checks(tx, &assessed.checks).await?;
     store::put_assessment(tx, &assessed.row).await?;
     if let Some(report) = &assessed.new_report {
@@ -164,14 +178,23 @@ pub(crate) async fn apply_assessment(
     let preliminary = assessed.row.stage == "preliminary";
     let system = SYSTEM_ACTOR;
     let decline = assessed.decision.outcome == loanbook_risk::decision::Outcome::Decline;
+    let mut steps = Vec::new();
     if decline {
         let note = format!("declined: {}", reasons_note(assessed));
         path.push(a.id, ApplicationStatus::Declined, system, &note)?;
     } else if assessed.straight_through(a.amount_minor) {
         path.push(a.id, ApplicationStatus::Assessed, system, "assessed")?;
-        insert_routing(tx, a.id, &assessed.steps, at, true).await?;
+        steps = insert_routing(
+            tx,
+            a.id,
+            assessed.row.assessment_no,
+            &assessed.steps,
+            at,
+            true,
+        )
+        .await?;
         let rate = assessed.row.offered_rate.clone().unwrap_or_default();
-        store::set_approved_terms(tx, a.id, a.amount_minor, a.term_months, &rate).await?;
+        path.approve_terms(a.amount_minor, a.term_months, &rate);
         path.push(
             a.id,
             ApplicationStatus::Approved,
@@ -180,7 +203,15 @@ pub(crate) async fn apply_assessment(
         )?;
     } else if !preliminary {
         path.push(a.id, ApplicationStatus::Assessed, system, "assessed")?;
-        insert_routing(tx, a.id, &assessed.steps, at, false).await?;
+        steps = insert_routing(
+            tx,
+            a.id,
+            assessed.row.assessment_no,
+            &assessed.steps,
+            at,
+            false,
+        )
+        .await?;
         let kinds: Vec<&str> = assessed.steps.iter().map(|s| s.kind.code()).collect();
         path.push(
             a.id,
@@ -207,22 +238,20 @@ pub(crate) async fn apply_assessment(
         })),
     )
     .await?;
-    Ok(status)
+    Ok((status, steps))
 }
 
 /// Writes the approval steps of a new routing; the first is pending (or, for a
 /// straight-through approval, the single automatic step is approved at once).
+/// The routing is numbered by the assessment that made it (at most one each).
 async fn insert_routing(
     tx: &mut Tx<'_>,
     application_id: i64,
+    routing_no: i64,
     steps: &[StepSpec],
     at: &str,
     automatic: bool,
-) -> Result<(), ServiceError> {
-    let routing_no = store::steps(&mut **tx, application_id)
-        .await?
-        .first()
-        .map_or(1, |s| s.routing_no + 1);
+) -> Result<Vec<StepRow>, ServiceError> {
     let rows: Vec<StepRow> = steps
         .iter()
         .zip(1i64..)
@@ -246,8 +275,7 @@ async fn insert_routing(
             ..StepRow::default()
         })
         .collect();
-    store::insert_steps(tx, &rows).await?;
-    Ok(())
+    Ok(store::insert_steps(tx, &rows).await?)
 }
 
 #[cfg(test)]
