@@ -154,3 +154,28 @@ fn policies_rules_and_an_application_import() {
     assert!(shown.contains("assessment 1 (preliminary)"), "{shown}");
     assert!(ok(d, &["ledger", "check"]).starts_with("ledger ok"));
 }
+
+#[test]
+fn the_origination_bench_runs_and_reports() {
+    let dir = tempfile::tempdir().unwrap();
+    let json = ok(
+        dir.path(),
+        &[
+            "bench",
+            "origination",
+            "--applications",
+            "30",
+            "--concurrency",
+            "3",
+            "--watch-list",
+            "50",
+            "--json",
+        ],
+    );
+    let report: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(report["applications"], 30);
+    // every bench applicant is strong: all approved straight through
+    assert_eq!(report["approved"], 30, "{report}");
+    assert!(report["per_second"].as_f64().unwrap() > 0.0);
+    assert!(report["p99_ms"].as_f64().unwrap() >= report["p50_ms"].as_f64().unwrap());
+}
