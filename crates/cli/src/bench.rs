@@ -357,37 +357,18 @@ async fn clean_reports(app: &App, application_ids: &[i64]) -> Result<(), CliErro
     Ok(())
 }
 
-/// A valid resident ID number for bench applicant `seq` (born 1980-01-01 + seq days).
+/// A valid resident ID number for bench applicant `seq` (born 1975-01-01 plus a day per
+/// 999 applicants).
 fn id_number(seq: usize) -> String {
-    const W: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
     let birth = NaiveDate::from_ymd_opt(1975, 1, 1).unwrap_or_default()
         + chrono::Days::new((seq / 999) as u64);
-    let body = format!("440305{}{:03}", birth.format("%Y%m%d"), seq % 999 + 1);
-    let sum: u32 = body
-        .bytes()
-        .zip(W)
-        .map(|(b, w)| u32::from(b - b'0') * w)
-        .sum();
-    let check = b"10X98765432"[(sum % 11) as usize] as char;
-    format!("{body}{check}")
+    demo::resident_id(
+        &format!("440305{}", birth.format("%Y%m%d")),
+        (seq % 999 + 1) as u64,
+    )
 }
 
 /// A Luhn-valid bank card for bench applicant `seq`.
 fn card(seq: usize) -> String {
-    let body = format!("622202{seq:012}");
-    let sum: u32 = body
-        .bytes()
-        .rev()
-        .enumerate()
-        .map(|(i, c)| {
-            let d = u32::from(c - b'0');
-            if i % 2 == 0 {
-                let x = d * 2;
-                if x > 9 { x - 9 } else { x }
-            } else {
-                d
-            }
-        })
-        .sum();
-    format!("{body}{}", (10 - sum % 10) % 10)
+    demo::bank_card(seq as u64)
 }

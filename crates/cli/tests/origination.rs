@@ -4,29 +4,8 @@
 
 #![allow(clippy::unwrap_used)]
 
-use std::path::Path;
-use std::process::{Command, Output};
-
-fn loanbook(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_loanbook"))
-        .current_dir(dir)
-        .args(args)
-        .env_remove("LOANBOOK_DATABASE_URL")
-        .env_remove("LOANBOOK_DATA_DIR")
-        .env_remove("LOANBOOK_MASTER_KEY")
-        .output()
-        .expect("the loanbook binary runs")
-}
-
-fn ok(dir: &Path, args: &[&str]) -> String {
-    let out = loanbook(dir, args);
-    assert!(
-        out.status.success(),
-        "{args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
-}
+mod common;
+use common::{loanbook, ok};
 
 fn repo(path: &str) -> String {
     format!("{}/../../{path}", env!("CARGO_MANIFEST_DIR"))

@@ -73,6 +73,54 @@ impl Sex {
     }
 }
 
+/// The check character (ISO 7064 MOD 11-2) of the first 17 digits of a resident ID
+/// number; `None` unless `first17` is 17 ASCII digits.
+pub fn id_check_character(first17: &str) -> Option<char> {
+    if first17.len() != 17 || !first17.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let sum: u32 = first17
+        .bytes()
+        .zip(ID_WEIGHTS)
+        .map(|(b, w)| u32::from(b - b'0') * w)
+        .sum();
+    Some(ID_CHECK[(sum % 11) as usize])
+}
+
+/// The Luhn check digit (ISO/IEC 7812, bank cards) that completes `body`; `None` unless
+/// `body` is ASCII digits.
+pub fn luhn_check_digit(body: &str) -> Option<u8> {
+    if !body.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    // the check digit will be rightmost, so the body's rightmost digit is doubled
+    let sum: u32 = body
+        .bytes()
+        .rev()
+        .enumerate()
+        .map(|(i, b)| {
+            let d = u32::from(b - b'0');
+            if i % 2 == 0 {
+                let x = d * 2;
+                if x > 9 { x - 9 } else { x }
+            } else {
+                d
+            }
+        })
+        .sum();
+    u8::try_from((10 - sum % 10) % 10).ok()
+}
+
+/// Whether `number` (digits only) passes the Luhn check.
+pub fn luhn_valid(number: &str) -> bool {
+    match number.len() {
+        0 | 1 => false,
+        n => {
+            luhn_check_digit(&number[..n - 1]).is_some_and(|d| number.as_bytes()[n - 1] == b'0' + d)
+        }
+    }
+}
+
 /// A valid 18-character resident ID number (居民身份证号, GB 11643-1999).
 #[derive(Clone, PartialEq, Eq, Hash)]
 pub struct IdNumber {
@@ -111,12 +159,7 @@ impl IdNumber {
             .ok()
             .filter(|d| *d <= as_of && d.year() >= 1900)
             .ok_or(IdentityError::BirthDate)?;
-        let sum: u32 = chars[..17]
-            .iter()
-            .zip(ID_WEIGHTS)
-            .map(|(c, w)| c.to_digit(10).unwrap_or(0) * w)
-            .sum();
-        let expected = ID_CHECK[(sum % 11) as usize];
+        let expected = id_check_character(&text[..17]).unwrap_or('?');
         if chars[17] != expected {
             return Err(IdentityError::Checksum {
                 found: chars[17],
@@ -384,8 +427,7 @@ mod tests {
             let birth = NaiveDate::from_ymd_opt(1910, 1, 1).unwrap() + chrono::Days::new(days as u64);
             let birth = birth.min(today());
             let body = format!("{}0101{}{:03}", PROVINCES[region], birth.format("%Y%m%d"), seq);
-            let sum: u32 = body.chars().zip(ID_WEIGHTS).map(|(c, w)| c.to_digit(10).unwrap() * w).sum();
-            let text = format!("{body}{}", ID_CHECK[(sum % 11) as usize]);
+            let text = format!("{body}{}", id_check_character(&body).unwrap());
             let id = IdNumber::parse(&text, today()).unwrap();
             proptest::prop_assert_eq!(id.birth_date(), birth);
             // changing any one of the first 17 digits breaks the checksum (or another rule)
@@ -393,6 +435,26 @@ mod tests {
             broken[16] = if broken[16] == '9' { '8' } else { char::from(broken[16] as u8 + 1) };
             let broken: String = broken.into_iter().collect();
             proptest::prop_assert!(IdNumber::parse(&broken, today()).is_err());
+        }
+    }
+
+    #[test]
+    fn luhn_check_digits() {
+        // the textbook number 7992739871 completes with 3
+        assert_eq!(luhn_check_digit("7992739871"), Some(3));
+        assert!(luhn_valid("79927398713"));
+        assert!(!luhn_valid("79927398710"));
+        assert!(luhn_valid("4111111111111111"));
+        assert!(!luhn_valid("41111111111111a1"));
+        assert_eq!(luhn_check_digit("12a"), None);
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn a_completed_number_is_luhn_valid(body in "[0-9]{11,18}") {
+            let digit = luhn_check_digit(&body).unwrap();
+            let number = format!("{body}{digit}");
+            proptest::prop_assert!(luhn_valid(&number));
         }
     }
 }

@@ -180,22 +180,6 @@ pub struct ApplicationInput {
     pub bank_card: Option<String>,
 }
 
-/// Whether `digits` passes the Luhn check (ISO/IEC 7812 card numbers).
-fn luhn(digits: &str) -> bool {
-    let mut sum = 0u32;
-    for (i, c) in digits.bytes().rev().enumerate() {
-        let mut d = u32::from(c - b'0');
-        if i % 2 == 1 {
-            d *= 2;
-            if d > 9 {
-                d -= 9;
-            }
-        }
-        sum += d;
-    }
-    sum.is_multiple_of(10)
-}
-
 /// An application as shown.
 #[derive(Clone, Debug, Serialize)]
 #[allow(missing_docs)]
@@ -330,7 +314,9 @@ async fn check(
             .collect()
     });
     if let Some(c) = &card
-        && (!(12..=19).contains(&c.len()) || !c.bytes().all(|b| b.is_ascii_digit()) || !luhn(c))
+        && (!(12..=19).contains(&c.len())
+            || !c.bytes().all(|b| b.is_ascii_digit())
+            || !loanbook_risk::identity::luhn_valid(c))
     {
         v.push(Violation::new(
             "bank_card",

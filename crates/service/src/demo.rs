@@ -72,18 +72,29 @@ const EMPLOYERS: &[&str] = &[
 ];
 
 fn id_number(dice: &mut Dice, region: &str) -> String {
-    const WEIGHTS: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
-    const CHECK: [char; 11] = ['1', '0', 'X', '9', '8', '7', '6', '5', '4', '3', '2'];
     let year = 1962 + dice.below(42);
     let month = 1 + dice.below(12);
     let day = 1 + dice.below(28);
-    let body = format!("{region}{year}{month:02}{day:02}{:03}", dice.below(1000));
-    let sum: u32 = body
-        .chars()
-        .zip(WEIGHTS)
-        .map(|(c, w)| c.to_digit(10).unwrap_or(0) * w)
-        .sum();
-    format!("{body}{}", CHECK[(sum % 11) as usize])
+    resident_id(
+        &format!("{region}{year}{month:02}{day:02}"),
+        dice.below(1000),
+    )
+}
+
+/// A valid resident ID number from a 6-digit region and a `YYYYMMDD` birth date
+/// (`prefix`, 14 digits) and a sequence number (its last three digits are used), for demo
+/// and test data.
+pub fn resident_id(prefix: &str, seq: u64) -> String {
+    let body = format!("{prefix}{:03}", seq % 1000);
+    let check = loanbook_risk::identity::id_check_character(&body).unwrap_or('0');
+    format!("{body}{check}")
+}
+
+/// A Luhn-valid 16-digit bank card number for demo and test data: `622202` and `seq`.
+pub fn bank_card(seq: u64) -> String {
+    let body = format!("622202{:09}", seq % 1_000_000_000);
+    let digit = loanbook_risk::identity::luhn_check_digit(&body).unwrap_or(0);
+    format!("{body}{digit}")
 }
 
 fn product(

@@ -420,21 +420,7 @@ pub async fn transition_path(
     let mut sql = String::from(
         "INSERT INTO application_events (application_id, at, actor, from_status, to_status, note) VALUES ",
     );
-    for i in 0..path.len() {
-        let b = i * 6;
-        if i > 0 {
-            sql.push_str(", ");
-        }
-        sql.push_str(&format!(
-            "(${}, ${}, ${}, ${}, ${}, ${})",
-            b + 1,
-            b + 2,
-            b + 3,
-            b + 4,
-            b + 5,
-            b + 6
-        ));
-    }
+    sql.push_str(&crate::db::values_placeholders(path.len(), 6));
     let mut q = sqlx::query(&sql);
     let mut previous = from;
     for m in path {

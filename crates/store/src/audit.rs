@@ -147,21 +147,7 @@ pub(crate) async fn flush(
         let mut sql = String::from(
             "INSERT INTO audit_log (id, at, actor, action, entity, entity_id, before_json, after_json, request_id, prev_hash, hash) VALUES ",
         );
-        for i in 0..chunk.len() {
-            let b = i * 11;
-            if i > 0 {
-                sql.push_str(", ");
-            }
-            sql.push('(');
-            for k in 1..=11 {
-                if k > 1 {
-                    sql.push_str(", ");
-                }
-                sql.push('$');
-                sql.push_str(&(b + k).to_string());
-            }
-            sql.push(')');
-        }
+        sql.push_str(&crate::db::values_placeholders(chunk.len(), 11));
         let mut q = sqlx::query(&sql);
         for r in chunk {
             q = q

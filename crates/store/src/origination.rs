@@ -160,23 +160,7 @@ pub async fn insert_checks(tx: &mut Tx<'_>, checks: &[CheckRow]) -> Result<(), S
         let mut sql = String::from(
             "INSERT INTO application_checks (application_id, assessment_no, kind, outcome, inputs_json, outputs_json, version, created_at) VALUES ",
         );
-        for i in 0..chunk.len() {
-            let b = i * 8;
-            if i > 0 {
-                sql.push_str(", ");
-            }
-            sql.push_str(&format!(
-                "(${}, ${}, ${}, ${}, ${}, ${}, ${}, ${})",
-                b + 1,
-                b + 2,
-                b + 3,
-                b + 4,
-                b + 5,
-                b + 6,
-                b + 7,
-                b + 8
-            ));
-        }
+        sql.push_str(&crate::db::values_placeholders(chunk.len(), 8));
         let mut q = sqlx::query(&sql);
         for c in chunk {
             q = q
@@ -428,21 +412,7 @@ pub async fn insert_steps(tx: &mut Tx<'_>, steps: &[StepRow]) -> Result<Vec<Step
     let mut sql = String::from(
         "INSERT INTO approval_steps (application_id, routing_no, seq, kind, votes_required, voters, sla_hours, status, started_at, completed_at) VALUES ",
     );
-    for i in 0..steps.len() {
-        let b = i * 10;
-        if i > 0 {
-            sql.push_str(", ");
-        }
-        sql.push('(');
-        for k in 1..=10 {
-            if k > 1 {
-                sql.push_str(", ");
-            }
-            sql.push('$');
-            sql.push_str(&(b + k).to_string());
-        }
-        sql.push(')');
-    }
+    sql.push_str(&crate::db::values_placeholders(steps.len(), 10));
     sql.push_str(" RETURNING id, seq");
     let mut q = sqlx::query(&sql);
     for s in steps {
