@@ -1,6 +1,7 @@
 //! The console: server-rendered HTML, no scripts from elsewhere, Chinese and English
-//! labels side by side. For now a login page and the customer list; the full console
-//! comes with its own issue.
+//! labels side by side. The login page, the customer list and the shared page parts;
+//! origination's pages are in `console_origination`. The full console comes with its own
+//! issue.
 
 use axum::Router;
 use axum::extract::{Form, Query, State};
@@ -40,7 +41,7 @@ th{background:#eef1f5;font-weight:600}.card{background:#fff;padding:24px;border-
 input{width:100%;padding:8px;margin:6px 0 14px;box-sizing:border-box}button.primary{background:#1f3a5f;color:#fff;border:0;padding:10px 18px;border-radius:4px}\
 .error{color:#b3261e}.muted{color:#667085;font-size:.9em}";
 
-fn page(title: &str, body: &str) -> Html<String> {
+pub(crate) fn page(title: &str, body: &str) -> Html<String> {
     Html(format!(
         "<!doctype html><html lang=\"zh-CN\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">\
          <title>{} · loanbook</title><style>{STYLE}</style></head><body>{body}</body></html>",
@@ -64,11 +65,11 @@ fn login_page(error: Option<&str>) -> Html<String> {
 }
 
 /// Compares without stopping at the first difference, so timing does not reveal the token.
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+pub(crate) fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
-fn csrf_token(session: &str) -> String {
+pub(crate) fn csrf_token(session: &str) -> String {
     hex::encode(&Sha256::digest(format!("csrf:{session}").as_bytes())[..16])
 }
 
@@ -83,7 +84,7 @@ fn session(headers: &HeaderMap) -> Option<String> {
         .map(|(_, v)| v.to_owned())
 }
 
-async fn actor(state: &AppState, headers: &HeaderMap) -> Option<(Actor, String)> {
+pub(crate) async fn actor(state: &AppState, headers: &HeaderMap) -> Option<(Actor, String)> {
     let token = session(headers)?;
     auth::authenticate(&state.app, &token)
         .await
@@ -206,19 +207,28 @@ async fn customer_list(
     }
     table.push_str("</tbody></table>");
     let body = format!(
-        "<header><strong>loanbook</strong><span>会计日期 Business date {date} · {} ({})\
-         <form method=\"post\" action=\"/logout\" style=\"display:inline\"><input type=\"hidden\" name=\"csrf\" value=\"{}\">\
-         <button type=\"submit\">退出 Log out</button></form></span></header>\
-         <main><h1>客户 Customers</h1><form method=\"get\"><input name=\"q\" placeholder=\"名称 Name\" value=\"{}\" style=\"max-width:320px\"></form>\
+        "{}<main><h1>客户 Customers</h1><form method=\"get\"><input name=\"q\" placeholder=\"名称 Name\" value=\"{}\" style=\"max-width:320px\"></form>\
          {table}<p class=\"muted\">{} 条 · {} shown · personal data masked</p></main>",
-        escape(&actor.username),
-        escape(actor.role.code()),
-        csrf_token(&token),
+        top_bar(&date, &actor, &token),
         escape(query.q.as_deref().unwrap_or("")),
         rows.len(),
         rows.len()
     );
     page("客户 Customers", &body).into_response()
+}
+
+/// The bar on top of every page: the business date, who is logged in, the sections and
+/// the log-out form.
+pub(crate) fn top_bar(date: &str, actor: &Actor, token: &str) -> String {
+    format!(
+        "<header><strong>loanbook</strong><nav><a href=\"/customers\">客户 Customers</a> · \
+         <a href=\"/applications\">申请 Applications</a></nav><span>会计日期 Business date {date} · {} ({})\
+         <form method=\"post\" action=\"/logout\" style=\"display:inline\"><input type=\"hidden\" name=\"csrf\" value=\"{}\">\
+         <button type=\"submit\">退出 Log out</button></form></span></header>",
+        escape(&actor.username),
+        escape(actor.role.code()),
+        csrf_token(token)
+    )
 }
 
 /// The console routes.

@@ -6,6 +6,7 @@
 mod api;
 mod api_origination;
 mod console;
+mod console_origination;
 mod extract;
 mod metrics;
 mod problem;
@@ -36,6 +37,7 @@ pub fn router(app: App) -> Router {
         .merge(api::routes())
         .merge(api_origination::routes())
         .merge(console::routes())
+        .merge(console_origination::routes())
         .merge(metrics::routes())
         .merge(api::docs())
         .layer(axum::middleware::from_fn_with_state(

@@ -316,3 +316,177 @@ async fn policies_and_authority_rules_are_versioned_over_http() {
         assert_eq!(status, StatusCode::FORBIDDEN);
     }
 }
+
+/// Sends a console request with the session cookie; returns the status and the page.
+async fn console(
+    router: &axum::Router,
+    method: &str,
+    uri: &str,
+    cookie: &str,
+    form: Option<String>,
+) -> (StatusCode, String) {
+    let mut request = axum::http::Request::builder()
+        .method(method)
+        .uri(uri)
+        .header("cookie", cookie);
+    let body = match form {
+        Some(f) => {
+            request = request.header("content-type", "application/x-www-form-urlencoded");
+            axum::body::Body::from(f)
+        }
+        None => axum::body::Body::empty(),
+    };
+    let response = tower::ServiceExt::oneshot(router.clone(), request.body(body).unwrap())
+        .await
+        .unwrap();
+    let status = response.status();
+    let bytes = axum::body::to_bytes(response.into_body(), 1 << 22)
+        .await
+        .unwrap();
+    (status, String::from_utf8(bytes.to_vec()).unwrap())
+}
+
+async fn console_login(router: &axum::Router, username: &str) -> String {
+    let request = axum::http::Request::post("/login")
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(axum::body::Body::from(format!(
+            "username={username}&password={}",
+            common::PASSWORD
+        )))
+        .unwrap();
+    let answer = tower::ServiceExt::oneshot(router.clone(), request)
+        .await
+        .unwrap();
+    answer.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned()
+}
+
+#[tokio::test]
+async fn the_console_workbench_shows_the_assessment_and_decides_through_the_service() {
+    for (router, app, t) in apps().await {
+        let label = t.label;
+        let customer = setup(&app, "11010119850312101X", "王强").await;
+        let officer = login(&router, "loan.officer").await;
+        // 150,000.00 needs a loan officer and the branch manager
+        let (_, a) = post(
+            &router,
+            "/api/v1/applications",
+            &officer,
+            json!({"customer_id": customer, "product_code": "CONSUMER", "amount": "150000.00", "term_months": 24,
+                   "method": "annuity", "purpose": "car_used", "channel": "branch"}),
+        )
+        .await;
+        let id = a["id"].as_i64().unwrap();
+        post(
+            &router,
+            &format!("/api/v1/applications/{id}/submit"),
+            &officer,
+            json!({}),
+        )
+        .await;
+        let analyst = login(&router, "credit.analyst").await;
+        let (status, report) = post(
+            &router,
+            &format!("/api/v1/applications/{id}/investigation"),
+            &analyst,
+            json!({"visited_on": "2026-11-22", "visit_summary": "核实属实", "existing_monthly_debt": "0"}),
+        )
+        .await;
+        assert_eq!(status, StatusCode::CREATED, "{label}: {report}");
+        assert_eq!(report["application_status"], "in_review");
+
+        let cookie = console_login(&router, "loan.officer").await;
+        let (status, html) = console(&router, "GET", "/applications", &cookie, None).await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(
+            html.contains("My approval queue") && html.contains(&format!("/applications/{id}")),
+            "{html}"
+        );
+        let (status, html) = console(
+            &router,
+            "GET",
+            &format!("/applications/{id}"),
+            &cookie,
+            None,
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(
+            html.contains("consumer@1")
+                && html.contains("loan_officer")
+                && html.contains("审批决定 Decision"),
+            "{html}"
+        );
+        let csrf = html
+            .split("name=\"csrf\" value=\"")
+            .nth(1)
+            .unwrap()
+            .split('"')
+            .next()
+            .unwrap()
+            .to_owned();
+        // a forged form is refused; the submitter's own decision is refused by four-eyes
+        let (status, _) = console(
+            &router,
+            "POST",
+            &format!("/applications/{id}/decide"),
+            &cookie,
+            Some("csrf=x&decision=approve".into()),
+        )
+        .await;
+        assert_eq!(status, StatusCode::FORBIDDEN);
+        let (status, html) = console(
+            &router,
+            "POST",
+            &format!("/applications/{id}/decide"),
+            &cookie,
+            Some(format!("csrf={csrf}&decision=approve&comment=ok")),
+        )
+        .await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(html.contains("four_eyes"), "{html}");
+        // the administrator decides the officer step from the console
+        let admin = console_login(&router, "admin").await;
+        let (_, html) = console(&router, "GET", &format!("/applications/{id}"), &admin, None).await;
+        let csrf = html
+            .split("name=\"csrf\" value=\"")
+            .nth(1)
+            .unwrap()
+            .split('"')
+            .next()
+            .unwrap()
+            .to_owned();
+        let (status, _) = console(
+            &router,
+            "POST",
+            &format!("/applications/{id}/decide"),
+            &admin,
+            Some(format!(
+                "csrf={csrf}&decision=approve&comment=%E5%90%8C%E6%84%8F"
+            )),
+        )
+        .await;
+        assert_eq!(status, StatusCode::SEE_OTHER, "{label}");
+        let (_, shown, _) = call(
+            &router,
+            "GET",
+            &format!("/api/v1/applications/{id}"),
+            Some(&officer),
+            None,
+        )
+        .await;
+        assert_eq!(
+            shown["approval"]["current_step"]["kind"], "branch_manager",
+            "{shown}"
+        );
+        assert_eq!(
+            shown["approval"]["completed_steps"][0]["decisions"][0]["comment"],
+            "同意"
+        );
+    }
+}
