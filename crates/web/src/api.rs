@@ -697,8 +697,9 @@ async fn get_application(
     ok(applications::get(&s.app, &actor, id).await?)
 }
 
-/// Submit: runs the pre-screen — pre_screened, returned (documents missing) or declined
-/// (compliance), with every failed rule.
+/// Submit: the pre-screen — returned (documents missing) or declined (compliance), with
+/// every failed rule — and, when it passes, the preliminary assessment: declined,
+/// approved straight through, or pre_screened waiting for the investigation.
 #[utoipa::path(post, path = "/api/v1/applications/{id}/submit", tag = "origination", params(("id" = i64, Path)), security(("bearer" = [])), responses((status = 200, description = "the application after the pre-screen"), (status = 409, description = "a state that cannot be submitted")))]
 async fn submit_application(
     State(s): State<AppState>,
@@ -831,8 +832,9 @@ async fn convert_lead(
     created(serde_json::json!({"lead": lead, "application": application}))
 }
 
-/// Record the pre-loan investigation (field visit, checklist, figures); a pre-screened
-/// application moves to `investigating`. DTI or DSCR is computed (needs `document:write`).
+/// Record the pre-loan investigation (field visit, checklist, figures; DTI or DSCR is
+/// computed); the final assessment then runs and the application is declined, approved or
+/// in review with its steps (`application_status`; needs `document:write`).
 #[utoipa::path(post, path = "/api/v1/applications/{id}/investigation", tag = "origination", request_body = Object, params(("id" = i64, Path)), security(("bearer" = [])),
     responses((status = 201, description = "the report with DTI / DSCR"), (status = 409, description = "not pre-screened"), (status = 422, description = "every invalid field")))]
 async fn investigate(
@@ -869,7 +871,7 @@ impl Modify for BearerAuth {
 /// The OpenAPI document of `/api/v1`.
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "loanbook API", description = "Credit operations: customers, products, ledger, audit. Money is a string with two decimals; errors are application/problem+json."),
+    info(title = "loanbook API", description = "Credit operations: customers, products, origination, loans, ledger, audit. Money is a string with two decimals; errors are application/problem+json."),
     paths(login, logout, create_token, revoke_token, list_users, add_user, create_customer, search_customers, get_customer, set_status,
           update_customer, list_contacts, add_contact, upload_document, list_documents, document_content, list_credit_reports, add_credit_report,
           list_collateral, add_collateral, list_guarantees, add_guarantee,
