@@ -26,6 +26,7 @@ pub mod approval;
 pub mod apr;
 pub mod contract;
 pub mod date;
+pub mod delinquency;
 pub mod investigation;
 pub mod ledger;
 pub mod legal_cap;
@@ -37,6 +38,7 @@ pub mod rate;
 pub mod rounding;
 pub mod schedule;
 pub mod tranche;
+pub mod waterfall;
 
 #[cfg(test)]
 mod test_support;
