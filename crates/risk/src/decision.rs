@@ -180,6 +180,121 @@ fn yuan_to_minor(yuan: Decimal) -> Option<i64> {
         .to_i64()
 }
 
+/// What the screens found outside the policy: every anti-fraud hit (code, detail), the
+/// number of AML watch-list hits, and whether the identity check passed.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Screening {
+    /// Anti-fraud hits: (code, detail).
+    pub fraud: Vec<(String, String)>,
+    /// Watch-list hits.
+    pub aml_hits: usize,
+    /// Whether the identity check passed.
+    pub identity_ok: bool,
+}
+
+/// Screening hits are hard declines whatever a policy says (a policy cannot approve a
+/// fraud, watch-list or identity failure): each adds its reason once and the outcome
+/// becomes `Decline`.
+pub fn apply_screening(decision: &mut CreditDecision, screening: &Screening) {
+    let add = |decision: &mut CreditDecision, code: &str, text: String| {
+        if !decision.reasons.iter().any(|r| r.code == code) {
+            decision.reasons.push(Reason {
+                code: code.to_owned(),
+                text,
+            });
+        }
+        decision.outcome = Outcome::Decline;
+    };
+    for (code, detail) in &screening.fraud {
+        add(decision, code, detail.clone());
+    }
+    let n = screening.aml_hits;
+    if n > 0 {
+        // a policy's own AML reason (e.g. P02_AML) already says it
+        if !decision.reasons.iter().any(|r| r.code.contains("AML")) {
+            decision.reasons.push(Reason {
+                code: "AML_WATCH_LIST".to_owned(),
+                text: format!(
+                    "the applicant matches {n} watch-list entr{}",
+                    if n == 1 { "y" } else { "ies" }
+                ),
+            });
+        }
+        decision.outcome = Outcome::Decline;
+    }
+    if !screening.identity_ok {
+        add(
+            decision,
+            "ID_INVALID",
+            "the identity check failed".to_owned(),
+        );
+    }
+}
+
+#[cfg(test)]
+mod screening_tests {
+    use super::*;
+
+    fn approved() -> CreditDecision {
+        CreditDecision {
+            outcome: Outcome::Approve,
+            reasons: Vec::new(),
+            risk_grade: Some("A".into()),
+            rate: None,
+            credit_limit_minor: None,
+        }
+    }
+
+    #[test]
+    fn screening_hits_decline_with_one_reason_each() {
+        let mut d = approved();
+        let screening = Screening {
+            fraud: vec![(
+                "F03_SHARED_CARD".into(),
+                "card also on application 7".into(),
+            )],
+            aml_hits: 2,
+            identity_ok: false,
+        };
+        apply_screening(&mut d, &screening);
+        apply_screening(&mut d, &screening);
+        assert_eq!(d.outcome, Outcome::Decline);
+        let codes: Vec<&str> = d.reasons.iter().map(|r| r.code.as_str()).collect();
+        assert_eq!(codes, ["F03_SHARED_CARD", "AML_WATCH_LIST", "ID_INVALID"]);
+        assert_eq!(
+            d.reasons[1].text,
+            "the applicant matches 2 watch-list entries"
+        );
+    }
+
+    #[test]
+    fn a_policy_aml_reason_is_not_repeated_and_a_clean_screen_changes_nothing() {
+        let mut d = approved();
+        d.reasons.push(Reason {
+            code: "P02_AML".into(),
+            text: "watch-list (AML) match".into(),
+        });
+        apply_screening(
+            &mut d,
+            &Screening {
+                aml_hits: 1,
+                identity_ok: true,
+                ..Screening::default()
+            },
+        );
+        assert_eq!((d.outcome, d.reasons.len()), (Outcome::Decline, 1));
+        let mut clean = approved();
+        apply_screening(
+            &mut clean,
+            &Screening {
+                identity_ok: true,
+                ..Screening::default()
+            },
+        );
+        assert_eq!(clean, approved());
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

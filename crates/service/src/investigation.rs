@@ -16,7 +16,7 @@ use loanbook_core::rate::AnnualRate;
 use loanbook_core::schedule::{ScheduleTerms, generate};
 use loanbook_store::applications::{self as store, InvestigationRow};
 use loanbook_store::audit::timestamp;
-use loanbook_store::{customers, products as product_store};
+use loanbook_store::customers;
 use serde::{Deserialize, Serialize};
 
 use crate::{Actor, App, Permission, ServiceError, Violation, products, record};
@@ -193,15 +193,7 @@ pub async fn investigate(
         return Err(ServiceError::Invalid(v));
     }
     // the new loan's payments at the product's highest rate
-    let product_row = product_store::get(app.db(), &a.product_code, Some(a.product_version))
-        .await?
-        .ok_or_else(|| {
-            ServiceError::NotFound(format!("product {}@{}", a.product_code, a.product_version))
-        })?;
-    let product = products::parse_product(
-        &serde_json::from_str(&product_row.config_json)
-            .map_err(|e| ServiceError::Conflict(e.to_string()))?,
-    )?;
+    let product = products::load_version(app, &a.product_code, a.product_version).await?;
     let rate =
         AnnualRate::new(product.rate_max).map_err(|e| ServiceError::Conflict(e.to_string()))?;
     let method = a

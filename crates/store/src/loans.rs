@@ -697,6 +697,66 @@ pub async fn set_payment_status(
     Ok(done.rows_affected() == 1)
 }
 
+/// Payment order `id`.
+///
+/// # Errors
+/// A database error.
+pub async fn payment_order<'c>(
+    exec: impl sqlx::Executor<'c, Database = sqlx::Any>,
+    id: i64,
+) -> Result<Option<PaymentOrderRow>, StoreError> {
+    let row = sqlx::query(&format!(
+        "SELECT {ORDER_COLUMNS} FROM payment_orders WHERE id = $1"
+    ))
+    .bind(id)
+    .fetch_optional(exec)
+    .await?;
+    row.as_ref().map(order_from).transpose()
+}
+
+const ORDER_COLUMNS: &str = "id, disbursement_id, loan_id, amount_minor, funding_source, payee_name, payee_account_masked, adapter, status, bank_reference, failure_reason, created_at, updated_at";
+
+fn order_from(r: &AnyRow) -> Result<PaymentOrderRow, StoreError> {
+    Ok(PaymentOrderRow {
+        id: r.try_get("id")?,
+        disbursement_id: r.try_get("disbursement_id")?,
+        loan_id: r.try_get("loan_id")?,
+        amount_minor: r.try_get("amount_minor")?,
+        funding_source: r.try_get("funding_source")?,
+        payee_name: r.try_get("payee_name")?,
+        payee_account_masked: r.try_get("payee_account_masked")?,
+        adapter: r.try_get("adapter")?,
+        status: r.try_get("status")?,
+        bank_reference: r.try_get("bank_reference")?,
+        failure_reason: r.try_get("failure_reason")?,
+        created_at: r.try_get("created_at")?,
+        updated_at: r.try_get("updated_at")?,
+    })
+}
+
+/// Which of `ids` are payment orders (looked up in chunks of 500).
+///
+/// # Errors
+/// A database error.
+pub async fn existing_payment_orders(
+    db: &Db,
+    ids: &[i64],
+) -> Result<std::collections::HashSet<i64>, StoreError> {
+    let mut found = std::collections::HashSet::new();
+    for chunk in ids.chunks(500) {
+        let sql = format!(
+            "SELECT id FROM payment_orders WHERE id IN {}",
+            crate::db::values_placeholders(1, chunk.len())
+        );
+        let mut q = sqlx::query_scalar::<_, i64>(&sql);
+        for id in chunk {
+            q = q.bind(*id);
+        }
+        found.extend(q.fetch_all(db.pool()).await?);
+    }
+    Ok(found)
+}
+
 /// Payment orders of a loan (or, with loan 0, every one in `status`), by id.
 ///
 /// # Errors
@@ -706,33 +766,14 @@ pub async fn payment_orders<'c>(
     loan_id: i64,
     status: &str,
 ) -> Result<Vec<PaymentOrderRow>, StoreError> {
-    let rows = sqlx::query(
-        "SELECT id, disbursement_id, loan_id, amount_minor, funding_source, payee_name, payee_account_masked, adapter, status, bank_reference, failure_reason, created_at, updated_at \
-         FROM payment_orders WHERE ($1 = 0 OR loan_id = $1) AND ($2 = '' OR status = $2) ORDER BY id LIMIT 10000",
-    )
+    let rows = sqlx::query(&format!(
+        "SELECT {ORDER_COLUMNS} FROM payment_orders WHERE ($1 = 0 OR loan_id = $1) AND ($2 = '' OR status = $2) ORDER BY id LIMIT 10000"
+    ))
     .bind(loan_id)
     .bind(status)
     .fetch_all(exec)
     .await?;
-    rows.iter()
-        .map(|r| {
-            Ok(PaymentOrderRow {
-                id: r.try_get("id")?,
-                disbursement_id: r.try_get("disbursement_id")?,
-                loan_id: r.try_get("loan_id")?,
-                amount_minor: r.try_get("amount_minor")?,
-                funding_source: r.try_get("funding_source")?,
-                payee_name: r.try_get("payee_name")?,
-                payee_account_masked: r.try_get("payee_account_masked")?,
-                adapter: r.try_get("adapter")?,
-                status: r.try_get("status")?,
-                bank_reference: r.try_get("bank_reference")?,
-                failure_reason: r.try_get("failure_reason")?,
-                created_at: r.try_get("created_at")?,
-                updated_at: r.try_get("updated_at")?,
-            })
-        })
-        .collect()
+    rows.iter().map(order_from).collect()
 }
 
 /// Sets the status of tranche `id`.

@@ -70,20 +70,6 @@ pub async fn insert_policy(tx: &mut Tx<'_>, p: &PolicyRow) -> Result<(i64, i64),
     Ok((id, version))
 }
 
-/// The active version of policy `name`.
-///
-/// # Errors
-/// A database error.
-pub async fn active_policy(db: &Db, name: &str) -> Result<Option<PolicyRow>, StoreError> {
-    let row = sqlx::query(&format!(
-        "SELECT {POLICY_COLUMNS} FROM credit_policies WHERE name = $1 AND status = 'active'"
-    ))
-    .bind(name)
-    .fetch_optional(db.pool())
-    .await?;
-    row.as_ref().map(policy_from).transpose()
-}
-
 /// Every policy version, newest first per name.
 ///
 /// # Errors

@@ -8,6 +8,7 @@ use axum::extract::{Form, Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
+use loanbook_core::approval::StepKind;
 use loanbook_service::applications::{self, ApplicationView};
 use loanbook_service::origination::approval::{self, DecisionInput};
 use loanbook_service::{Actor, Role};
@@ -16,14 +17,12 @@ use serde::Deserialize;
 use crate::AppState;
 use crate::console::{actor, constant_time_eq, csrf_token, escape, page, top_bar};
 
-/// The approval step kind a role works on, for its queue.
+/// The approval step kind a role works on, for its queue (the step's role, from core).
 fn queue_kind(role: Role) -> Option<&'static str> {
-    match role {
-        Role::LoanOfficer => Some("loan_officer"),
-        Role::Approver => Some("branch_manager"),
-        Role::CommitteeMember => Some("committee"),
-        _ => None,
-    }
+    StepKind::ALL
+        .into_iter()
+        .find(|k| k.role() == Some(role.code()))
+        .map(StepKind::code)
 }
 
 async fn business_date(state: &AppState) -> String {

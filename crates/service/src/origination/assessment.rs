@@ -22,7 +22,9 @@ use chrono::NaiveDate;
 use loanbook_core::approval::{AuthorityRules, StepKind, StepSpec, required_steps};
 use loanbook_core::product::Product;
 use loanbook_risk::aml::{DEFAULT_THRESHOLD, WatchEntry, WatchIndex, screen_index};
-use loanbook_risk::decision::{CreditDecision, DecisionBounds, Outcome, Reason, decide};
+use loanbook_risk::decision::{
+    CreditDecision, DecisionBounds, Outcome, Reason, Screening, apply_screening, decide,
+};
 use loanbook_risk::fraud::{self, FraudRules, OtherApplication, Subject};
 use loanbook_risk::identity::IdNumber;
 use loanbook_risk::policy::{Policy, Value as Fact};
@@ -105,8 +107,7 @@ fn check(
 }
 
 async fn watch_entries(app: &App) -> Result<(i64, Arc<WatchIndex>), ServiceError> {
-    let version: Option<i64> = sqlx_version(app).await?;
-    let version = version.unwrap_or(0);
+    let version = watch_list::latest_version(app.db()).await?.unwrap_or(0);
     if let Some((v, e)) = &app.cache().lock().map_err(poisoned)?.watch_list
         && *v == version
     {
@@ -124,10 +125,6 @@ async fn watch_entries(app: &App) -> Result<(i64, Arc<WatchIndex>), ServiceError
     ));
     app.cache().lock().map_err(poisoned)?.watch_list = Some((v, entries.clone()));
     Ok((v, entries))
-}
-
-async fn sqlx_version(app: &App) -> Result<Option<i64>, ServiceError> {
-    Ok(watch_list::latest_version(app.db()).await?)
 }
 
 fn poisoned<T>(_: T) -> ServiceError {
@@ -584,40 +581,17 @@ pub(crate) async fn assess(
             },
         ),
     };
-    // fraud and AML hits are hard declines whatever the policy says
-    for h in &fraud_hits {
-        if !decision.reasons.iter().any(|r| r.code == h.code) {
-            decision.reasons.push(Reason {
-                code: h.code.into(),
-                text: h.detail.clone(),
-            });
-        }
-        decision.outcome = Outcome::Decline;
-    }
-    if !aml_hits.is_empty() {
-        if !decision
-            .reasons
-            .iter()
-            .any(|r| r.code.starts_with("AML") || r.code == "P02_AML")
-        {
-            decision.reasons.push(Reason {
-                code: "AML_WATCH_LIST".into(),
-                text: format!(
-                    "the applicant matches {} watch-list entr{}",
-                    aml_hits.len(),
-                    if aml_hits.len() == 1 { "y" } else { "ies" }
-                ),
-            });
-        }
-        decision.outcome = Outcome::Decline;
-    }
-    if identity.is_err() {
-        decision.reasons.push(Reason {
-            code: "ID_INVALID".into(),
-            text: "the identity check failed".into(),
-        });
-        decision.outcome = Outcome::Decline;
-    }
+    apply_screening(
+        &mut decision,
+        &Screening {
+            fraud: fraud_hits
+                .iter()
+                .map(|h| (h.code.to_owned(), h.detail.clone()))
+                .collect(),
+            aml_hits: aml_hits.len(),
+            identity_ok: identity.is_ok(),
+        },
+    );
 
     // the route through the approval chain
     let mut steps = Vec::new();
@@ -634,7 +608,7 @@ pub(crate) async fn assess(
                 required_steps(&rules, &a.product_code, a.amount_minor, &grade, refer)
                     .map_err(|e| ServiceError::invalid("authority_rules", e.to_string()))?
             }
-            None => default_steps(refer),
+            None => default_steps(),
         };
     }
     checks.push(check(
@@ -725,7 +699,7 @@ fn preliminary_dti(
 }
 
 /// Without authority rules: officer then branch manager, never automatic.
-fn default_steps(_refer: bool) -> Vec<StepSpec> {
+fn default_steps() -> Vec<StepSpec> {
     vec![
         StepSpec {
             kind: StepKind::LoanOfficer,

@@ -511,8 +511,7 @@ async fn apply_confirmation(
 ) -> Result<(), ServiceError> {
     let at = timestamp(app.now());
     let mut tx = app.db().begin().await?;
-    let orders = store::payment_orders(&mut *tx, 0, "").await?;
-    let Some(order) = orders.into_iter().find(|o| o.id == order_id) else {
+    let Some(order) = store::payment_order(&mut *tx, order_id).await? else {
         return Err(ServiceError::invalid(
             "order_id",
             format!("there is no payment order {order_id}"),
@@ -622,7 +621,7 @@ async fn reverse_tranche(
     )
     .await?;
     store::restore_funding(tx, &d.funding_source, d.amount_minor).await?;
-    sqlx_set_tranche_failed(tx, d.id).await?;
+    store::set_disbursement_status(tx, d.id, "failed").await?;
     loan.disbursed_minor -= d.amount_minor;
     loan.principal_outstanding_minor -= d.amount_minor;
     loan.fees_due_minor -= fee;
@@ -675,11 +674,6 @@ async fn reverse_tranche(
     Ok(())
 }
 
-async fn sqlx_set_tranche_failed(tx: &mut Tx<'_>, id: i64) -> Result<(), ServiceError> {
-    store::set_disbursement_status(tx, id, "failed").await?;
-    Ok(())
-}
-
 /// Imports the bank's confirmation file (`order_id,status,bank_reference[,reason]`):
 /// every row is checked first; then each order is confirmed or failed (and reversed).
 /// Returns (confirmed, failed).
@@ -696,11 +690,12 @@ pub async fn import_confirmations(
         crate::adapters::BankError::InvalidConfirmations(v) => ServiceError::Invalid(v),
         other => ServiceError::invalid("file", other.to_string()),
     })?;
-    let orders = store::payment_orders(app.db().pool(), 0, "").await?;
+    let ids: Vec<i64> = confirmations.iter().map(|c| c.order_id).collect();
+    let known = store::existing_payment_orders(app.db(), &ids).await?;
     let unknown: Vec<Violation> = confirmations
         .iter()
         .enumerate()
-        .filter(|(_, c)| !orders.iter().any(|o| o.id == c.order_id))
+        .filter(|(_, c)| !known.contains(&c.order_id))
         .map(|(i, c)| {
             Violation::new(
                 "order_id",
