@@ -13,18 +13,30 @@ fn loanbook(dir: &Path, args: &[&str]) -> Output {
         .unwrap()
 }
 
-fn german() -> String {
-    let path: PathBuf = [
+/// The shared data sets: `LOANBOOK_SHARED_DATA`, else `../shared/data` beside the
+/// repository, else the workplace's `/work/shared/data` (a clone elsewhere still finds them).
+fn shared_data_dir() -> PathBuf {
+    if let Ok(dir) = std::env::var("LOANBOOK_SHARED_DATA") {
+        return PathBuf::from(dir);
+    }
+    let beside: PathBuf = [
         env!("CARGO_MANIFEST_DIR"),
         "..",
         "..",
         "..",
         "shared",
         "data",
-        "german_credit.csv",
     ]
     .iter()
     .collect();
+    if beside.is_dir() {
+        return beside;
+    }
+    PathBuf::from("/work/shared/data")
+}
+
+fn german() -> String {
+    let path = shared_data_dir().join("german_credit.csv");
     path.to_str().unwrap().to_owned()
 }
 

@@ -8,18 +8,30 @@ use std::path::PathBuf;
 use loanbook_risk::scorecard::dataset::Dataset;
 use loanbook_risk::scorecard::train::{TrainOptions, Validation, train};
 
-fn shared(file: &str) -> Vec<u8> {
-    let path: PathBuf = [
+/// The shared data sets: `LOANBOOK_SHARED_DATA`, else `../shared/data` beside the
+/// repository, else the workplace's `/work/shared/data` (a clone elsewhere still finds them).
+fn shared_data_dir() -> PathBuf {
+    if let Ok(dir) = std::env::var("LOANBOOK_SHARED_DATA") {
+        return PathBuf::from(dir);
+    }
+    let beside: PathBuf = [
         env!("CARGO_MANIFEST_DIR"),
         "..",
         "..",
         "..",
         "shared",
         "data",
-        file,
     ]
     .iter()
     .collect();
+    if beside.is_dir() {
+        return beside;
+    }
+    PathBuf::from("/work/shared/data")
+}
+
+fn shared(file: &str) -> Vec<u8> {
+    let path = shared_data_dir().join(file);
     std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
