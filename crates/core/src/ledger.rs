@@ -265,6 +265,20 @@ pub enum EntryError {
 /// # Errors
 /// The first rule broken.
 pub fn check_entry(lines: &[LineDraft]) -> Result<(), EntryError> {
+    check_lines(lines, true)
+}
+
+/// Checks a summary entry of the daily close: as [`check_entry`], but loan-scoped accounts
+/// are posted in total per product (their control accounts), without a loan; the per-loan
+/// balances are kept on the loans and reconciled in total by `ledger check`.
+///
+/// # Errors
+/// The first rule broken.
+pub fn check_summary_entry(lines: &[LineDraft]) -> Result<(), EntryError> {
+    check_lines(lines, false)
+}
+
+fn check_lines(lines: &[LineDraft], per_loan: bool) -> Result<(), EntryError> {
     if lines.len() < 2 {
         return Err(EntryError::TooFewLines);
     }
@@ -278,7 +292,7 @@ pub fn check_entry(lines: &[LineDraft]) -> Result<(), EntryError> {
         if l.amount_minor <= 0 {
             return Err(EntryError::NonPositive { line });
         }
-        if account.loan_scoped && l.loan_id.is_none() {
+        if per_loan && account.loan_scoped && l.loan_id.is_none() {
             return Err(EntryError::MissingLoan {
                 line,
                 account: l.account.clone(),

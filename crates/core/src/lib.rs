@@ -37,6 +37,7 @@ pub mod product;
 pub mod rate;
 pub mod rounding;
 pub mod schedule;
+pub mod servicing;
 pub mod tranche;
 pub mod waterfall;
 
