@@ -62,11 +62,15 @@ pub enum Permission {
     DisbursementRelease,
     /// See loans, their schedules and transactions.
     LoanRead,
+    /// Record repayments, prepayments and payoffs.
+    RepaymentPost,
+    /// Run the daily close.
+    EodRun,
 }
 
 impl Permission {
     /// Every permission.
-    pub const ALL: [Permission; 22] = [
+    pub const ALL: [Permission; 24] = [
         Permission::CustomerRead,
         Permission::CustomerWrite,
         Permission::PiiView,
@@ -89,6 +93,8 @@ impl Permission {
         Permission::ContractManage,
         Permission::DisbursementRelease,
         Permission::LoanRead,
+        Permission::RepaymentPost,
+        Permission::EodRun,
     ];
 
     /// The code, e.g. `pii:view`.
@@ -116,6 +122,8 @@ impl Permission {
             Permission::ContractManage => "contract:manage",
             Permission::DisbursementRelease => "disbursement:release",
             Permission::LoanRead => "loan:read",
+            Permission::RepaymentPost => "repayment:post",
+            Permission::EodRun => "eod:run",
         }
     }
 }
@@ -225,6 +233,8 @@ impl Role {
                 ContractManage,
                 DisbursementRelease,
                 LoanRead,
+                RepaymentPost,
+                EodRun,
             ],
             Role::Collector => &[CustomerRead, LoanRead],
             Role::Compliance => &[

@@ -380,6 +380,53 @@ pub async fn trial_balance(app: &App, actor: &Actor) -> Result<TrialBalance, Ser
     })
 }
 
+/// The loan balances each loan-scoped control account must equal in total, as SQL over
+/// `loan_balances`, and the sign of the account's balance (debit − credit).
+const CONTROLS: [(&str, &str, i64); 7] = [
+    (
+        "1301",
+        "principal_outstanding_minor - overdue_principal_minor",
+        1,
+    ),
+    ("1302", "overdue_principal_minor", 1),
+    (
+        "1311",
+        "interest_accrued_minor + due_interest_minor + overdue_interest_minor - interest_off_book_minor",
+        1,
+    ),
+    (
+        "1312",
+        "penalty_interest_minor + compound_interest_minor - penalty_off_book_minor",
+        1,
+    ),
+    ("1313", "fees_due_minor", 1),
+    ("2241", "advance_balance_minor", -1),
+    ("1304", "provision_minor", -1),
+];
+
+/// The first control account whose GL balance differs from the sum of the loans'
+/// running balances.
+async fn control_difference(app: &App, tb: &TrialBalance) -> Result<Option<String>, ServiceError> {
+    for (code, expression, sign) in CONTROLS {
+        let loans = loanbook_store::servicing::total_of(app.db(), expression).await?;
+        let gl = tb
+            .accounts
+            .iter()
+            .find(|a| a.code == code)
+            .map_or(0, |a| a.debit.amount_minor() - a.credit.amount_minor())
+            * sign;
+        if loans != gl {
+            return Ok(Some(format!(
+                "account {code} ({}) is {} in the GL but the loans carry {}",
+                gl::find_account(code).map_or("", |a| a.name_en),
+                Money::from_minor(gl, Currency::CNY),
+                Money::from_minor(loans, Currency::CNY)
+            )));
+        }
+    }
+    Ok(None)
+}
+
 /// What `ledger check` found: `Ok(entries checked)` or the first difference.
 ///
 /// # Errors
@@ -404,10 +451,7 @@ pub async fn check(app: &App, actor: &Actor) -> Result<Result<String, String>, S
             gl::find_account(&account).map_or("", |a| a.name_en)
         )));
     }
-    for (which, what) in [
-        (ledger::SubledgerBalance::Principal, "principal outstanding"),
-        (ledger::SubledgerBalance::Fees, "fees due"),
-    ] {
+    for (which, what) in [(ledger::SubledgerBalance::Principal, "principal outstanding")] {
         if let Some((loan, book, gl)) = ledger::first_subledger_difference(app.db(), which).await? {
             return Ok(Err(format!(
                 "loan {loan}: {what} is {} on the loan but {} in the ledger",
@@ -417,6 +461,9 @@ pub async fn check(app: &App, actor: &Actor) -> Result<Result<String, String>, S
         }
     }
     let tb = trial_balance(app, actor).await?;
+    if let Some(difference) = control_difference(app, &tb).await? {
+        return Ok(Err(difference));
+    }
     if tb.total_debit != tb.total_credit {
         return Ok(Err(format!(
             "the trial balance does not balance: debits {} and credits {}",

@@ -22,6 +22,7 @@ pub mod models;
 pub mod origination;
 pub mod policies;
 pub mod products;
+pub mod servicing;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};

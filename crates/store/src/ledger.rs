@@ -268,7 +268,8 @@ pub async fn first_unbalanced_entry(db: &Db) -> Result<Option<(i64, i64, i64)>, 
         .transpose()
 }
 
-/// The first line on one of `loan_scoped` accounts without a loan: (entry id, account).
+/// The first line on one of `loan_scoped` accounts without a loan, outside the summary
+/// entries of the daily close (source `eod`): (entry id, account).
 ///
 /// # Errors
 /// A database error.
@@ -278,7 +279,8 @@ pub async fn first_unscoped_line(
 ) -> Result<Option<(i64, String)>, StoreError> {
     for code in loan_scoped {
         let row = sqlx::query(
-            "SELECT entry_id, account_code FROM journal_lines WHERE account_code = $1 AND loan_id IS NULL ORDER BY id LIMIT 1",
+            "SELECT l.entry_id, l.account_code FROM journal_lines l JOIN journal_entries e ON e.id = l.entry_id \
+             WHERE l.account_code = $1 AND l.loan_id IS NULL AND e.source <> 'eod' ORDER BY l.id LIMIT 1",
         )
         .bind(*code)
         .fetch_optional(db.pool())
@@ -295,8 +297,6 @@ pub async fn first_unscoped_line(
 pub enum SubledgerBalance {
     /// Principal outstanding against loans receivable (1301 normal + 1302 overdue).
     Principal,
-    /// Fees due against fees receivable (1313).
-    Fees,
 }
 
 /// The first loan whose running balance differs from its GL lines:
@@ -310,13 +310,12 @@ pub async fn first_subledger_difference(
 ) -> Result<Option<(i64, i64, i64)>, StoreError> {
     let (column, accounts) = match which {
         SubledgerBalance::Principal => ("principal_outstanding_minor", "'1301', '1302'"),
-        SubledgerBalance::Fees => ("fees_due_minor", "'1313'"),
     };
     let row = sqlx::query(&format!(
-        "SELECT l.id, l.{column} AS book, CAST(COALESCE(g.bal, 0) AS BIGINT) AS gl FROM loans l \
+        "SELECT l.loan_id AS id, l.{column} AS book, CAST(COALESCE(g.bal, 0) AS BIGINT) AS gl FROM loan_balances l \
          LEFT JOIN (SELECT loan_id, SUM(debit_minor - credit_minor) AS bal FROM journal_lines \
-                    WHERE account_code IN ({accounts}) AND loan_id IS NOT NULL GROUP BY loan_id) g ON g.loan_id = l.id \
-         WHERE l.{column} <> COALESCE(g.bal, 0) ORDER BY l.id LIMIT 1"
+                    WHERE account_code IN ({accounts}) AND loan_id IS NOT NULL GROUP BY loan_id) g ON g.loan_id = l.loan_id \
+         WHERE l.{column} <> COALESCE(g.bal, 0) ORDER BY l.loan_id LIMIT 1"
     ))
     .fetch_optional(db.pool())
     .await?;

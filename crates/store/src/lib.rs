@@ -24,6 +24,7 @@ pub mod migrations;
 pub mod origination;
 pub mod products;
 pub mod score_models;
+pub mod servicing;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
 pub mod users;

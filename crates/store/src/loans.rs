@@ -215,7 +215,9 @@ pub struct LoanRow {
     pub version: i64,
 }
 
-const LOAN_COLUMNS: &str = "id, external_id, application_id, contract_id, customer_id, product_code, product_version, currency, contract_amount_minor, disbursed_minor, principal_outstanding_minor, fees_due_minor, annual_rate, term_months, method, start_date, first_due_date, maturity_date, funding_source, status, created_at, updated_at, version";
+/// The loan's columns, with its principal and fees from its servicing row.
+const LOAN_COLUMNS: &str = "l.id, l.external_id, l.application_id, l.contract_id, l.customer_id, l.product_code, l.product_version, l.currency, l.contract_amount_minor, l.disbursed_minor, COALESCE(b.principal_outstanding_minor, 0) AS principal_outstanding_minor, COALESCE(b.fees_due_minor, 0) AS fees_due_minor, l.annual_rate, l.term_months, l.method, l.start_date, l.first_due_date, l.maturity_date, l.funding_source, l.status, l.created_at, l.updated_at, l.version";
+const LOAN_FROM: &str = "loans l LEFT JOIN loan_balances b ON b.loan_id = l.id";
 
 fn loan_from(r: &AnyRow) -> Result<LoanRow, StoreError> {
     Ok(LoanRow {
@@ -250,9 +252,9 @@ fn loan_from(r: &AnyRow) -> Result<LoanRow, StoreError> {
 /// # Errors
 /// A database error.
 pub async fn insert_loan(tx: &mut Tx<'_>, l: &LoanRow) -> Result<i64, StoreError> {
-    Ok(sqlx::query_scalar(
-        "INSERT INTO loans (external_id, application_id, contract_id, customer_id, product_code, product_version, currency, contract_amount_minor, disbursed_minor, principal_outstanding_minor, fees_due_minor, annual_rate, term_months, method, start_date, first_due_date, maturity_date, funding_source, status, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21) RETURNING id",
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO loans (external_id, application_id, contract_id, customer_id, product_code, product_version, currency, contract_amount_minor, disbursed_minor, annual_rate, term_months, method, start_date, first_due_date, maturity_date, funding_source, status, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19) RETURNING id",
     )
     .bind(&l.external_id)
     .bind(l.application_id)
@@ -263,8 +265,6 @@ pub async fn insert_loan(tx: &mut Tx<'_>, l: &LoanRow) -> Result<i64, StoreError
     .bind(&l.currency)
     .bind(l.contract_amount_minor)
     .bind(l.disbursed_minor)
-    .bind(l.principal_outstanding_minor)
-    .bind(l.fees_due_minor)
     .bind(&l.annual_rate)
     .bind(l.term_months)
     .bind(&l.method)
@@ -276,7 +276,20 @@ pub async fn insert_loan(tx: &mut Tx<'_>, l: &LoanRow) -> Result<i64, StoreError
     .bind(&l.created_at)
     .bind(&l.updated_at)
     .fetch_one(&mut **tx)
-    .await?)
+    .await?;
+    sqlx::query(
+        "INSERT INTO loan_balances (loan_id, product_code, product_version, funding_source, annual_rate, principal_outstanding_minor, fees_due_minor) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(id)
+    .bind(&l.product_code)
+    .bind(l.product_version)
+    .bind(&l.funding_source)
+    .bind(&l.annual_rate)
+    .bind(l.principal_outstanding_minor)
+    .bind(l.fees_due_minor)
+    .execute(&mut **tx)
+    .await?;
+    Ok(id)
 }
 
 /// Writes the running balances and status of a loan (optimistic on `version`); false
@@ -286,12 +299,10 @@ pub async fn insert_loan(tx: &mut Tx<'_>, l: &LoanRow) -> Result<i64, StoreError
 /// A database error.
 pub async fn update_loan_balances(tx: &mut Tx<'_>, l: &LoanRow) -> Result<bool, StoreError> {
     let done = sqlx::query(
-        "UPDATE loans SET disbursed_minor = $1, principal_outstanding_minor = $2, fees_due_minor = $3, maturity_date = $4, status = $5, updated_at = $6, version = version + 1 \
-         WHERE id = $7 AND version = $8",
+        "UPDATE loans SET disbursed_minor = $1, maturity_date = $2, status = $3, updated_at = $4, version = version + 1 \
+         WHERE id = $5 AND version = $6",
     )
     .bind(l.disbursed_minor)
-    .bind(l.principal_outstanding_minor)
-    .bind(l.fees_due_minor)
     .bind(&l.maturity_date)
     .bind(&l.status)
     .bind(&l.updated_at)
@@ -299,7 +310,18 @@ pub async fn update_loan_balances(tx: &mut Tx<'_>, l: &LoanRow) -> Result<bool, 
     .bind(l.version)
     .execute(&mut **tx)
     .await?;
-    Ok(done.rows_affected() == 1)
+    if done.rows_affected() != 1 {
+        return Ok(false);
+    }
+    sqlx::query(
+        "UPDATE loan_balances SET principal_outstanding_minor = $1, fees_due_minor = $2, version = version + 1 WHERE loan_id = $3",
+    )
+    .bind(l.principal_outstanding_minor)
+    .bind(l.fees_due_minor)
+    .bind(l.id)
+    .execute(&mut **tx)
+    .await?;
+    Ok(true)
 }
 
 /// Loan `id`.
@@ -310,10 +332,12 @@ pub async fn loan<'c>(
     exec: impl sqlx::Executor<'c, Database = sqlx::Any>,
     id: i64,
 ) -> Result<Option<LoanRow>, StoreError> {
-    let row = sqlx::query(&format!("SELECT {LOAN_COLUMNS} FROM loans WHERE id = $1"))
-        .bind(id)
-        .fetch_optional(exec)
-        .await?;
+    let row = sqlx::query(&format!(
+        "SELECT {LOAN_COLUMNS} FROM {LOAN_FROM} WHERE l.id = $1"
+    ))
+    .bind(id)
+    .fetch_optional(exec)
+    .await?;
     row.as_ref().map(loan_from).transpose()
 }
 
@@ -326,7 +350,7 @@ pub async fn loan_of_contract<'c>(
     contract_id: i64,
 ) -> Result<Option<LoanRow>, StoreError> {
     let row = sqlx::query(&format!(
-        "SELECT {LOAN_COLUMNS} FROM loans WHERE contract_id = $1"
+        "SELECT {LOAN_COLUMNS} FROM {LOAN_FROM} WHERE l.contract_id = $1"
     ))
     .bind(contract_id)
     .fetch_optional(exec)
@@ -345,7 +369,7 @@ pub async fn loans(
     limit: i64,
 ) -> Result<Vec<LoanRow>, StoreError> {
     let rows = sqlx::query(&format!(
-        "SELECT {LOAN_COLUMNS} FROM loans WHERE ($1 = 0 OR customer_id = $1) AND id > $2 ORDER BY id LIMIT $3"
+        "SELECT {LOAN_COLUMNS} FROM {LOAN_FROM} WHERE ($1 = 0 OR l.customer_id = $1) AND l.id > $2 ORDER BY l.id LIMIT $3"
     ))
     .bind(customer_id.unwrap_or(0))
     .bind(after_id)
@@ -360,9 +384,11 @@ pub async fn loans(
 /// # Errors
 /// A database error.
 pub async fn principal_by_loan(db: &Db) -> Result<Vec<(i64, i64)>, StoreError> {
-    let rows = sqlx::query("SELECT id, principal_outstanding_minor FROM loans ORDER BY id")
-        .fetch_all(db.pool())
-        .await?;
+    let rows = sqlx::query(
+        "SELECT loan_id AS id, principal_outstanding_minor FROM loan_balances ORDER BY loan_id",
+    )
+    .fetch_all(db.pool())
+    .await?;
     rows.iter()
         .map(|r| Ok((r.try_get("id")?, r.try_get("principal_outstanding_minor")?)))
         .collect()
@@ -379,6 +405,7 @@ pub struct InstallmentRow {
     pub interest_minor: i64,
     pub total_minor: i64,
     pub balance_minor: i64,
+    pub period_start: String,
     pub paid_principal_minor: i64,
     pub paid_interest_minor: i64,
     pub status: String,
@@ -399,8 +426,8 @@ pub async fn replace_installments(
         .await?;
     for i in rows {
         sqlx::query(
-            "INSERT INTO installments (loan_id, number, due_date, principal_minor, interest_minor, total_minor, balance_minor, paid_principal_minor, paid_interest_minor, status) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+            "INSERT INTO installments (loan_id, number, due_date, principal_minor, interest_minor, total_minor, balance_minor, paid_principal_minor, paid_interest_minor, status, period_start) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
         )
         .bind(loan_id)
         .bind(i.number)
@@ -412,6 +439,7 @@ pub async fn replace_installments(
         .bind(i.paid_principal_minor)
         .bind(i.paid_interest_minor)
         .bind(&i.status)
+        .bind(&i.period_start)
         .execute(&mut **tx)
         .await?;
     }
@@ -424,7 +452,7 @@ pub async fn replace_installments(
 /// A database error.
 pub async fn installments(db: &Db, loan_id: i64) -> Result<Vec<InstallmentRow>, StoreError> {
     let rows = sqlx::query(
-        "SELECT loan_id, number, due_date, principal_minor, interest_minor, total_minor, balance_minor, paid_principal_minor, paid_interest_minor, status \
+        "SELECT loan_id, number, due_date, principal_minor, interest_minor, total_minor, balance_minor, COALESCE(period_start, '') AS period_start, paid_principal_minor, paid_interest_minor, status \
          FROM installments WHERE loan_id = $1 ORDER BY number",
     )
     .bind(loan_id)
@@ -440,6 +468,7 @@ pub async fn installments(db: &Db, loan_id: i64) -> Result<Vec<InstallmentRow>, 
                 interest_minor: r.try_get("interest_minor")?,
                 total_minor: r.try_get("total_minor")?,
                 balance_minor: r.try_get("balance_minor")?,
+                period_start: r.try_get("period_start")?,
                 paid_principal_minor: r.try_get("paid_principal_minor")?,
                 paid_interest_minor: r.try_get("paid_interest_minor")?,
                 status: r.try_get("status")?,
@@ -791,4 +820,22 @@ pub async fn set_disbursement_status(
         .execute(&mut **tx)
         .await?;
     Ok(())
+}
+
+/// Runs an update of one row by id with text parameters `$1..$n` and the id as the last
+/// parameter (small status and detail updates).
+///
+/// # Errors
+/// A database error.
+pub async fn update_texts(
+    tx: &mut Tx<'_>,
+    sql: &str,
+    texts: &[&str],
+    id: i64,
+) -> Result<u64, StoreError> {
+    let mut q = sqlx::query(sql);
+    for t in texts {
+        q = q.bind(*t);
+    }
+    Ok(q.bind(id).execute(&mut **tx).await?.rows_affected())
 }

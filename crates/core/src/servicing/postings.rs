@@ -152,7 +152,8 @@ impl Lines {
 }
 
 /// The summary lines of a close for one product: the totals of its loans' outcomes,
-/// without loan ids (control accounts).
+/// without loan ids (control accounts). Advances applied are posted per loan
+/// ([`advance_lines`]).
 pub fn close_lines(total: &DayOutcome) -> Vec<LineDraft> {
     let mut l = Lines::new(None);
     l.pair(INTEREST_RECEIVABLE, INTEREST_INCOME, total.interest_accrued);
@@ -164,7 +165,13 @@ pub fn close_lines(total: &DayOutcome) -> Vec<LineDraft> {
     l.pair(LOANS_OVERDUE, LOANS_NORMAL, total.principal_to_overdue);
     l.pair(FEES_RECEIVABLE, FEE_INCOME, total.late_fees);
     l.pair(PROVISION_EXPENSE, ALLOWANCE, total.provision_delta);
-    let applied = &total.advance_applied;
+    l.lines
+}
+
+/// The lines of an advance applied by the close to what fell due on one loan (posted per
+/// loan, like a repayment, so principal reconciles loan by loan).
+pub fn advance_lines(loan_id: i64, applied: &PaymentSplit) -> Vec<LineDraft> {
+    let mut l = Lines::new(Some(loan_id));
     let paid = applied.total() - applied.advance;
     l.push(ADVANCES, Side::Debit, paid, None);
     l.credits(&PaymentSplit {

@@ -163,6 +163,10 @@ impl Run {
             *slot = o;
         }
         self.book.post(&close_lines(&out));
+        if out.advance_applied.total() > 0 {
+            self.book
+                .post(&postings::advance_lines(1, &out.advance_applied));
+        }
         self.book.reconciles(&self.acct);
         out
     }

@@ -335,7 +335,13 @@ pub async fn disburse(
         )));
     }
     loan.version += 1;
-    store::replace_installments(&mut tx, loan.id, &installment_rows(loan.id, &schedule)).await?;
+    store::replace_installments(
+        &mut tx,
+        loan.id,
+        &installment_rows(loan.id, &loan.start_date, &schedule),
+    )
+    .await?;
+    crate::servicing::activate(&mut tx, app, loan.id, as_of).await?;
     let lines = disbursement_lines(
         loan.id,
         &input.funding_source,
@@ -481,11 +487,14 @@ async fn replay(
 
 fn installment_rows(
     loan_id: i64,
+    start: &str,
     schedule: &[loanbook_core::tranche::LoanInstallment],
 ) -> Vec<InstallmentRow> {
+    let mut period_start = start.to_owned();
     schedule
         .iter()
         .map(|i| InstallmentRow {
+            period_start: std::mem::replace(&mut period_start, i.due_date.to_string()),
             loan_id,
             number: i64::from(i.number),
             due_date: i.due_date.to_string(),
@@ -495,7 +504,7 @@ fn installment_rows(
             balance_minor: i.balance.amount_minor(),
             paid_principal_minor: 0,
             paid_interest_minor: 0,
-            status: "scheduled".into(),
+            status: "pending".into(),
         })
         .collect()
 }
@@ -648,7 +657,12 @@ async fn reverse_tranche(
             .last()
             .map(|i| i.due_date.to_string())
             .unwrap_or_default();
-        store::replace_installments(tx, loan.id, &installment_rows(loan.id, &schedule)).await?;
+        store::replace_installments(
+            tx,
+            loan.id,
+            &installment_rows(loan.id, &loan.start_date, &schedule),
+        )
+        .await?;
     }
     if !store::update_loan_balances(tx, &loan).await? {
         return Err(ServiceError::Conflict(format!(
@@ -656,6 +670,7 @@ async fn reverse_tranche(
             loan.id
         )));
     }
+    crate::servicing::activate(tx, app, loan.id, app.business_date().await?).await?;
     store::insert_transaction(
         tx,
         &LoanTransactionRow {

@@ -43,6 +43,11 @@ const MIGRATIONS: &[Migration] = &[
         name: "origination",
         sql: include_str!("0005_origination.sql"),
     },
+    Migration {
+        version: 6,
+        name: "servicing",
+        sql: include_str!("0006_servicing.sql"),
+    },
 ];
 
 /// The newest schema version this binary knows.

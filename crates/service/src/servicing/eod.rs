@@ -1,0 +1,592 @@
+//! The daily close (日终, DESIGN.md §5).
+//!
+//! Steps of the close of business date D:
+//! 1. prepare: the run of D and its partitions (loan-id ranges of active loans) are
+//!    written once; a second process joining the close finds them;
+//! 2. work: each worker claims a pending partition in its own transaction (on PostgreSQL
+//!    `FOR UPDATE SKIP LOCKED`, so a worker that dies releases it), reads its loans in one
+//!    query and the open installments of those with something falling due or passing grace
+//!    in another, closes every loan (`loanbook_core::servicing::close_day`: accrual, due,
+//!    overdue, penalty and compound interest, DPD, bucket, class, non-accrual, provision),
+//!    writes the balances in multi-row updates, posts one summary entry per product, and
+//!    marks the partition done — all in that one transaction, so a crash loses the
+//!    partition's work whole and the next run does it again (no loan accrued twice);
+//! 3. finish: once no partition is left, the portfolio snapshot is written, the run gets
+//!    its report and the business date moves to D + 1.
+//!
+//! A loan refuses to be closed for a date other than the day after its last close, so a
+//! repeated run changes nothing and missed dates are caught up in order (`--until`).
+
+use std::collections::HashMap;
+use std::time::Instant;
+
+use chrono::NaiveDate;
+use loanbook_core::ledger::{LineDraft, Side, check_summary_entry};
+use loanbook_core::money::{Currency, Money};
+use loanbook_core::servicing::close::needs_installments;
+use loanbook_core::servicing::postings::{advance_lines, close_lines};
+use loanbook_core::servicing::{DayOutcome, OpenInstallment, ServicingTerms, close_day};
+use loanbook_store::audit::timestamp;
+use loanbook_store::ledger::{EntryRow, LineRow, insert_entry};
+use loanbook_store::servicing::{self as store, BalanceRow, Partition};
+use loanbook_store::{Tx, business_date};
+use serde::{Deserialize, Serialize};
+
+use super::{parse_rate, terms_of};
+use crate::{Actor, App, Permission, ServiceError, record};
+
+/// Loan ids per partition by default.
+pub const DEFAULT_PARTITION_SIZE: i64 = 20_000;
+
+/// The most dates one run catches up.
+pub const MAX_CATCH_UP_DAYS: i64 = 3_700;
+
+/// What one partition (and, summed, one close) did.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CloseStats {
+    /// Loans closed.
+    pub loans: u64,
+    /// Contractual interest accrued into income (minor units).
+    pub interest_accrued_minor: i64,
+    /// Interest accrued off book (non-accrual loans).
+    pub interest_off_book_minor: i64,
+    /// Penalty and compound interest accrued into income.
+    pub penalty_accrued_minor: i64,
+    /// Installments that fell due.
+    pub fell_due: u64,
+    /// Installments that became overdue.
+    pub newly_overdue: u64,
+    /// Principal moved to overdue.
+    pub principal_to_overdue_minor: i64,
+    /// Late fees charged.
+    pub late_fees_minor: i64,
+    /// Change of provisions.
+    pub provision_delta_minor: i64,
+    /// Loans whose class changed.
+    pub class_changes: u64,
+}
+
+impl CloseStats {
+    fn add(&mut self, o: &CloseStats) {
+        self.loans += o.loans;
+        self.interest_accrued_minor += o.interest_accrued_minor;
+        self.interest_off_book_minor += o.interest_off_book_minor;
+        self.penalty_accrued_minor += o.penalty_accrued_minor;
+        self.fell_due += o.fell_due;
+        self.newly_overdue += o.newly_overdue;
+        self.principal_to_overdue_minor += o.principal_to_overdue_minor;
+        self.late_fees_minor += o.late_fees_minor;
+        self.provision_delta_minor += o.provision_delta_minor;
+        self.class_changes += o.class_changes;
+    }
+
+    fn add_outcome(&mut self, o: &DayOutcome) {
+        self.loans += 1;
+        self.interest_accrued_minor += o.interest_accrued;
+        self.interest_off_book_minor += o.interest_off_book;
+        self.penalty_accrued_minor += o.penalty_accrued + o.compound_accrued;
+        self.fell_due += u64::from(o.fell_due);
+        self.newly_overdue += u64::from(o.newly_overdue);
+        self.principal_to_overdue_minor += o.principal_to_overdue;
+        self.late_fees_minor += o.late_fees;
+        self.provision_delta_minor += o.provision_delta;
+        self.class_changes += u64::from(o.class_change.is_some());
+    }
+}
+
+/// The end report of the close of one date.
+#[derive(Clone, Debug, Serialize)]
+pub struct CloseReport {
+    /// The business date closed.
+    pub business_date: NaiveDate,
+    /// The business date now open.
+    pub next_business_date: NaiveDate,
+    /// Partitions the loans were split into.
+    pub partitions: u64,
+    /// Loans closed.
+    pub loans: u64,
+    /// Interest accrued into income.
+    pub interest_accrued: Money,
+    /// Penalty and compound interest accrued into income.
+    pub penalty_accrued: Money,
+    /// Installments that fell due.
+    pub fell_due: u64,
+    /// Installments newly overdue.
+    pub newly_overdue: u64,
+    /// Class changes.
+    pub class_changes: u64,
+    /// Change of provisions.
+    pub provision_delta: Money,
+    /// Wall-clock seconds of this process's part of the close.
+    pub duration_seconds: f64,
+    /// Whether this run found the date already closed (nothing changed).
+    pub already_closed: bool,
+}
+
+/// How to run the close.
+#[derive(Clone, Debug)]
+pub struct RunOptions {
+    /// Close every date up to and including this one (default: the open business date).
+    pub until: Option<NaiveDate>,
+    /// Concurrent workers in this process (partitions are shared with other processes).
+    pub workers: usize,
+    /// Loan ids per partition.
+    pub partition_size: i64,
+    /// Name of this process in the partition records.
+    pub worker_name: String,
+}
+
+impl Default for RunOptions {
+    fn default() -> Self {
+        RunOptions {
+            until: None,
+            workers: 1,
+            partition_size: DEFAULT_PARTITION_SIZE,
+            worker_name: format!("pid-{}", std::process::id()),
+        }
+    }
+}
+
+/// Progress of a close: (date, partitions done by this process, partitions in all).
+pub type Progress<'a> = &'a (dyn Fn(NaiveDate, u64, u64) + Sync);
+
+/// Runs the close of the open business date, or of every date through `opts.until`.
+///
+/// # Errors
+/// Forbidden without `eod:run`; [`ServiceError::Invalid`] for an `until` before the open
+/// business date or too far ahead; a conflict when a loan is out of step.
+pub async fn run(
+    app: &App,
+    actor: &Actor,
+    opts: &RunOptions,
+    progress: Progress<'_>,
+) -> Result<Vec<CloseReport>, ServiceError> {
+    actor.require(Permission::EodRun)?;
+    let open = app.business_date().await?;
+    let until = opts.until.unwrap_or(open);
+    if until < open.pred_opt().unwrap_or(open) {
+        return Err(ServiceError::invalid(
+            "until",
+            format!("{until} is before the open business date {open}"),
+        ));
+    }
+    if (until - open).num_days() > MAX_CATCH_UP_DAYS {
+        return Err(ServiceError::invalid(
+            "until",
+            format!("at most {MAX_CATCH_UP_DAYS} days are closed in one run (got {until})"),
+        ));
+    }
+    let mut reports = Vec::new();
+    if until < open {
+        // the date asked was closed already: a re-run changes nothing
+        reports.push(already_closed(until, open));
+        return Ok(reports);
+    }
+    loop {
+        let date = app.business_date().await?;
+        if date > until {
+            break;
+        }
+        reports.push(close_date(app, actor, date, opts, progress).await?);
+    }
+    Ok(reports)
+}
+
+fn already_closed(date: NaiveDate, open: NaiveDate) -> CloseReport {
+    CloseReport {
+        business_date: date,
+        next_business_date: open,
+        partitions: 0,
+        loans: 0,
+        interest_accrued: Money::zero(Currency::CNY),
+        penalty_accrued: Money::zero(Currency::CNY),
+        fell_due: 0,
+        newly_overdue: 0,
+        class_changes: 0,
+        provision_delta: Money::zero(Currency::CNY),
+        duration_seconds: 0.0,
+        already_closed: true,
+    }
+}
+
+async fn close_date(
+    app: &App,
+    actor: &Actor,
+    date: NaiveDate,
+    opts: &RunOptions,
+    progress: Progress<'_>,
+) -> Result<CloseReport, ServiceError> {
+    let started = Instant::now();
+    let total = prepare(app, date, opts.partition_size).await?;
+    let done = std::sync::atomic::AtomicU64::new(0);
+    let worker = |n: usize| {
+        let name = format!("{}/{n}", opts.worker_name);
+        let done = &done;
+        async move {
+            while process_one(app, date, &name).await? {
+                let d = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+                progress(date, d, total);
+            }
+            Ok::<(), ServiceError>(())
+        }
+    };
+    let workers: Vec<_> = (0..opts.workers.clamp(1, 64)).map(worker).collect();
+    for result in futures_join_all(workers).await {
+        result?;
+    }
+    // other processes may still hold partitions: wait for them
+    let mut waits = 0u32;
+    while store::partitions_left(app.db().pool(), date).await? > 0 {
+        waits += 1;
+        if waits > 36_000 {
+            return Err(ServiceError::Conflict(format!(
+                "the close of {date} is still running elsewhere after an hour"
+            )));
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    finish(app, actor, date, total, started).await
+}
+
+/// Runs futures concurrently on this task and collects their results in order.
+async fn futures_join_all<F: std::future::Future>(futures: Vec<F>) -> Vec<F::Output> {
+    let mut pinned: Vec<_> = futures.into_iter().map(Box::pin).collect();
+    let mut results: Vec<Option<F::Output>> = pinned.iter().map(|_| None).collect();
+    std::future::poll_fn(|cx| {
+        let mut pending = false;
+        for (f, slot) in pinned.iter_mut().zip(results.iter_mut()) {
+            if slot.is_none() {
+                match f.as_mut().poll(cx) {
+                    std::task::Poll::Ready(v) => *slot = Some(v),
+                    std::task::Poll::Pending => pending = true,
+                }
+            }
+        }
+        if pending {
+            std::task::Poll::Pending
+        } else {
+            std::task::Poll::Ready(())
+        }
+    })
+    .await;
+    results.into_iter().flatten().collect()
+}
+
+/// Writes the run of `date` and its partitions unless they exist; returns the partitions.
+async fn prepare(app: &App, date: NaiveDate, size: i64) -> Result<u64, ServiceError> {
+    let mut tx = app.db().begin().await?;
+    if store::run_status(&mut *tx, date).await?.is_none() {
+        let size = size.clamp(1, 10_000_000);
+        let mut partitions = Vec::new();
+        if let Some((lo, hi)) = store::active_id_range(&mut tx).await? {
+            let mut start = lo;
+            while start <= hi {
+                let end = start.saturating_add(size - 1).min(hi);
+                partitions.push(Partition {
+                    partition_no: i64::try_from(partitions.len()).unwrap_or(i64::MAX) + 1,
+                    lo_id: start,
+                    hi_id: end,
+                });
+                start = end.saturating_add(1);
+            }
+        }
+        store::start_run(&mut tx, date, &partitions, &timestamp(app.now())).await?;
+    }
+    let total = store::partitions_left(&mut *tx, date).await?;
+    tx.commit()
+        .await
+        .map_err(loanbook_store::StoreError::from)?;
+    Ok(u64::try_from(total).unwrap_or(0))
+}
+
+/// A fault hook for the crash tests: `LOANBOOK_FAULT=eod-partition:N` aborts the process
+/// in the middle of the N-th partition it processes (after its writes, before commit).
+fn fault_point(count: u64) {
+    if let Ok(spec) = std::env::var("LOANBOOK_FAULT")
+        && let Some(n) = spec.strip_prefix("eod-partition:")
+        && n.parse::<u64>().ok() == Some(count)
+    {
+        eprintln!("LOANBOOK_FAULT: aborting in partition {count}");
+        std::process::abort();
+    }
+}
+
+static PROCESSED: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+/// Claims and closes one partition; false when none is left to claim.
+async fn process_one(app: &App, date: NaiveDate, worker: &str) -> Result<bool, ServiceError> {
+    for _attempt in 0..5 {
+        let mut tx = app.db().begin().await?;
+        let Some(p) = store::claim_partition(&mut tx, date, app.db().backend()).await? else {
+            tx.rollback()
+                .await
+                .map_err(loanbook_store::StoreError::from)?;
+            return Ok(false);
+        };
+        match close_partition(&mut tx, app, date, &p).await? {
+            Some(stats) => {
+                let json = serde_json::to_string(&stats).unwrap_or_default();
+                store::finish_partition(
+                    &mut tx,
+                    date,
+                    p.partition_no,
+                    worker,
+                    &json,
+                    &timestamp(app.now()),
+                )
+                .await?;
+                fault_point(PROCESSED.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1);
+                tx.commit()
+                    .await
+                    .map_err(loanbook_store::StoreError::from)?;
+                return Ok(true);
+            }
+            // a repayment changed a loan meanwhile: do the partition again
+            None => tx
+                .rollback()
+                .await
+                .map_err(loanbook_store::StoreError::from)?,
+        }
+    }
+    Err(ServiceError::Conflict(format!(
+        "the close of {date} kept meeting concurrent changes; run it again"
+    )))
+}
+
+/// Closes the loans of one partition inside `tx`; `None` when a loan changed meanwhile.
+async fn close_partition(
+    tx: &mut Tx<'_>,
+    app: &App,
+    date: NaiveDate,
+    p: &Partition,
+) -> Result<Option<CloseStats>, ServiceError> {
+    let previous = date.pred_opt().unwrap_or(date);
+    let mut rows = store::active_in_range(tx, p.lo_id, p.hi_id, previous).await?;
+    let behind = store::out_of_step(tx, p.lo_id, p.hi_id, previous).await?;
+    if let Some((loan, last)) = behind.first() {
+        return Err(ServiceError::Conflict(format!(
+            "loan {loan} was last closed on {} but the close of {date} needs {previous}",
+            last.as_deref().unwrap_or("(never)")
+        )));
+    }
+    let mut terms: HashMap<(String, i64), ServicingTerms> = HashMap::new();
+    for r in &rows {
+        let key = (r.product_code.clone(), r.product_version);
+        if !terms.contains_key(&key) {
+            let product = crate::products::load_version(app, &key.0, key.1).await?;
+            terms.insert(key, terms_of(&product, parse_rate(&r.annual_rate)?));
+        }
+    }
+    let grace = |r: &BalanceRow| {
+        terms
+            .get(&(r.product_code.clone(), r.product_version))
+            .map_or(0, |t| t.grace_days)
+    };
+    let event_ids: Vec<i64> = rows
+        .iter()
+        .filter(|r| needs_installments(&r.account, date, grace(r)))
+        .map(|r| r.account.loan_id)
+        .collect();
+    let mut open: HashMap<i64, Vec<OpenInstallment>> = HashMap::new();
+    for (loan, i) in store::open_installments(tx, &event_ids).await? {
+        open.entry(loan).or_default().push(i);
+    }
+
+    let mut stats = CloseStats::default();
+    let mut per_product: HashMap<String, DayOutcome> = HashMap::new();
+    let mut class_changes = Vec::new();
+    let mut changed: Vec<(i64, OpenInstallment)> = Vec::new();
+    let mut advances = Vec::new();
+    let mut rate_text = String::new();
+    let mut rate = rust_decimal::Decimal::ZERO;
+    for r in &mut rows {
+        let t = terms
+            .get_mut(&(r.product_code.clone(), r.product_version))
+            .ok_or_else(|| ServiceError::Conflict("product terms missing".into()))?;
+        if r.annual_rate != rate_text {
+            rate = parse_rate(&r.annual_rate)?;
+            rate_text.clone_from(&r.annual_rate);
+        }
+        t.annual_rate = rate;
+        let loan_id = r.account.loan_id;
+        let inst = open.get_mut(&loan_id).map_or(&mut [][..], |v| &mut v[..]);
+        let out = close_day(&mut r.account, inst, t, date)
+            .map_err(|e| ServiceError::Conflict(e.to_string()))?;
+        if out.installments_changed {
+            changed.extend(inst.iter().map(|i| (loan_id, i.clone())));
+        }
+        if let Some((from, to)) = out.class_change {
+            class_changes.push((loan_id, from, to, r.account.dpd));
+        }
+        if out.advance_applied.total() > 0 {
+            advances.push((loan_id, out.advance_applied.clone()));
+        }
+        stats.add_outcome(&out);
+        match per_product.get_mut(&r.product_code) {
+            Some(total) => total.add(&out),
+            None => {
+                let mut total = DayOutcome::default();
+                total.add(&out);
+                per_product.insert(r.product_code.clone(), total);
+            }
+        }
+    }
+    let per_product: Vec<(String, DayOutcome)> = per_product
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v))
+        .collect();
+    if store::write_balances(tx, &rows).await? != rows.len() as u64 {
+        return Ok(None);
+    }
+    let refs: Vec<(i64, &OpenInstallment)> = changed.iter().map(|(l, i)| (*l, i)).collect();
+    store::write_installments(tx, &refs).await?;
+    store::insert_class_changes(tx, date, &class_changes, "daily close", "eod").await?;
+    let mut products = per_product;
+    products.sort_by(|a, b| a.0.cmp(&b.0));
+    for (product, total) in products {
+        let lines = close_lines(&total);
+        let description = format!(
+            "daily close {date}, product {product}, partition {}",
+            p.partition_no
+        );
+        post_summary(tx, app, date, &description, &lines).await?;
+    }
+    for (loan, split) in advances {
+        let description = format!("daily close {date}: advance applied to loan {loan}");
+        post_summary(tx, app, date, &description, &advance_lines(loan, &split)).await?;
+    }
+    Ok(Some(stats))
+}
+
+/// Posts a summary entry of the close for `date` (source `eod`).
+async fn post_summary(
+    tx: &mut Tx<'_>,
+    app: &App,
+    date: NaiveDate,
+    description: &str,
+    lines: &[LineDraft],
+) -> Result<(), ServiceError> {
+    if lines.is_empty() {
+        return Ok(());
+    }
+    check_summary_entry(lines)
+        .map_err(|e| ServiceError::Conflict(format!("{description}: {e}")))?;
+    let row = EntryRow {
+        id: 0,
+        business_date: date.to_string(),
+        posted_at: timestamp(app.now()),
+        description: description.to_owned(),
+        source: "eod".into(),
+        reverses_entry_id: None,
+        created_by: "eod".into(),
+        lines: lines
+            .iter()
+            .map(|l| LineRow {
+                account_code: l.account.clone(),
+                loan_id: l.loan_id,
+                funding_source: l.funding_source.clone(),
+                currency: Currency::CNY.code().into(),
+                debit_minor: if l.side == Side::Debit {
+                    l.amount_minor
+                } else {
+                    0
+                },
+                credit_minor: if l.side == Side::Credit {
+                    l.amount_minor
+                } else {
+                    0
+                },
+            })
+            .collect(),
+    };
+    insert_entry(tx, &row).await?;
+    Ok(())
+}
+
+/// Writes the snapshot and the report and opens the next business date (once, whichever
+/// process gets here first).
+async fn finish(
+    app: &App,
+    actor: &Actor,
+    date: NaiveDate,
+    partitions: u64,
+    started: Instant,
+) -> Result<CloseReport, ServiceError> {
+    let next = date.succ_opt().unwrap_or(date);
+    let mut tx = app.db().begin().await?;
+    let mut stats = CloseStats::default();
+    for json in store::partition_stats(&mut tx, date).await? {
+        if let Ok(s) = serde_json::from_str::<CloseStats>(&json) {
+            stats.add(&s);
+        }
+    }
+    let cny = |m| Money::from_minor(m, Currency::CNY);
+    let report = CloseReport {
+        business_date: date,
+        next_business_date: next,
+        partitions,
+        loans: stats.loans,
+        interest_accrued: cny(stats.interest_accrued_minor),
+        penalty_accrued: cny(stats.penalty_accrued_minor),
+        fell_due: stats.fell_due,
+        newly_overdue: stats.newly_overdue,
+        class_changes: stats.class_changes,
+        provision_delta: cny(stats.provision_delta_minor),
+        duration_seconds: started.elapsed().as_secs_f64(),
+        already_closed: false,
+    };
+    if store::run_status(&mut *tx, date).await?.as_deref() == Some("done") {
+        tx.rollback()
+            .await
+            .map_err(loanbook_store::StoreError::from)?;
+        return Ok(report);
+    }
+    store::snapshot_portfolio(&mut tx, date).await?;
+    let at = timestamp(app.now());
+    let json = serde_json::to_string(&stats).unwrap_or_default();
+    store::finish_run(&mut tx, date, &json, &at).await?;
+    if !business_date::advance(&mut tx, date, next, &at).await? {
+        return Err(ServiceError::Conflict(format!(
+            "the business date moved while closing {date}"
+        )));
+    }
+    record(
+        &mut tx,
+        actor,
+        "eod.close",
+        "business_date",
+        &date.to_string(),
+        None,
+        Some(serde_json::to_value(&stats).unwrap_or_default()),
+    )
+    .await?;
+    tx.commit()
+        .await
+        .map_err(loanbook_store::StoreError::from)?;
+    Ok(report)
+}
+
+/// The most recent closes: (date, status, started, finished, report).
+///
+/// # Errors
+/// Forbidden without `loan:read`.
+pub async fn history(
+    app: &App,
+    actor: &Actor,
+    limit: i64,
+) -> Result<Vec<serde_json::Value>, ServiceError> {
+    actor.require(Permission::LoanRead)?;
+    Ok(store::runs(app.db(), limit)
+        .await?
+        .into_iter()
+        .map(|(date, status, started, finished, report)| {
+            serde_json::json!({
+                "business_date": date,
+                "status": status,
+                "started_at": started,
+                "finished_at": finished,
+                "report": serde_json::from_str::<serde_json::Value>(&report).unwrap_or_default(),
+            })
+        })
+        .collect())
+}

@@ -1,0 +1,721 @@
+//! Repayments (还款), payoff quotes and payoff (结清), partial prepayment (提前还款).
+//!
+//! Each money-moving call is one transaction: the idempotency key is claimed, the loan's
+//! servicing row is locked, the core splits the money, the balances and installments are
+//! written, the entry is posted per loan, the transaction recorded and audited — a retry
+//! with the same key answers the first result and posts nothing.
+
+use chrono::NaiveDate;
+use loanbook_core::money::{Currency, Money};
+use loanbook_core::rate::AnnualRate;
+use loanbook_core::schedule::{RepaymentMethod, ScheduleTerms};
+use loanbook_core::servicing::accrual::{daily_interest_micro, micro_to_minor, penalty_daily_rate};
+use loanbook_core::servicing::postings::repayment_lines;
+use loanbook_core::servicing::prepayment::{self, PrepaymentMode};
+use loanbook_core::servicing::repayment::{PaymentSplit, apply_payment};
+use loanbook_core::servicing::{LoanAccount, OpenInstallment, ServicingTerms};
+use loanbook_store::audit::timestamp;
+use loanbook_store::loans::{self as loans_store, LoanTransactionRow};
+use loanbook_store::servicing::{self as store, BalanceRow};
+use loanbook_store::{Tx, idempotency};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use super::{load_locked, open_only};
+use crate::input::{Sign, amount};
+use crate::ledger::{EntryDraft, post_in};
+use crate::{Actor, App, Permission, ServiceError, Violation, record};
+
+/// The longest a backdated repayment may reach back, in days.
+pub const MAX_BACKDATE_DAYS: i64 = 31;
+
+/// A repayment as asked for.
+#[derive(Clone, Debug, Default, Deserialize, Serialize)]
+pub struct RepaymentInput {
+    /// Amount received, e.g. `"8530.99"`.
+    pub amount: String,
+    /// Value date (default: the business date); at most 31 days back.
+    #[serde(default)]
+    pub paid_on: Option<String>,
+    /// How it came: `bank_transfer`, `auto_debit`, `cash`, `counter`, `online`, `statement`.
+    #[serde(default)]
+    pub channel: Option<String>,
+    /// The payer's or bank's reference.
+    #[serde(default)]
+    pub reference: Option<String>,
+}
+
+/// The channels a repayment may come through.
+pub const CHANNELS: [&str; 6] = [
+    "bank_transfer",
+    "auto_debit",
+    "cash",
+    "counter",
+    "online",
+    "statement",
+];
+
+/// How a payment was split, by component.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct AllocationView {
+    /// Penalty interest (罚息).
+    pub penalty_interest: Money,
+    /// Compound interest (复利).
+    pub compound_interest: Money,
+    /// Fees.
+    pub fees: Money,
+    /// Interest.
+    pub interest: Money,
+    /// Principal.
+    pub principal: Money,
+    /// Held as an advance (applied at the next due date).
+    pub advance: Money,
+}
+
+impl AllocationView {
+    fn of(s: &PaymentSplit) -> Self {
+        let m = |minor| Money::from_minor(minor, Currency::CNY);
+        AllocationView {
+            penalty_interest: m(s.penalty_interest),
+            compound_interest: m(s.compound_interest),
+            fees: m(s.fees),
+            interest: m(s.interest),
+            principal: m(s.principal),
+            advance: m(s.advance),
+        }
+    }
+}
+
+/// A recorded repayment, prepayment or payoff.
+#[derive(Clone, Debug, Serialize)]
+pub struct RepaymentView {
+    /// The loan transaction.
+    pub transaction_id: i64,
+    /// Loan.
+    pub loan_id: i64,
+    /// `repayment`, `prepayment` or `payoff`.
+    pub kind: String,
+    /// Business date posted.
+    pub business_date: String,
+    /// Value date.
+    pub paid_on: String,
+    /// Amount received.
+    pub amount: Money,
+    /// The split.
+    pub allocation: AllocationView,
+    /// The ledger entry.
+    pub journal_entry_id: i64,
+    /// The loan's status after it (`active`, `closed`).
+    pub loan_status: String,
+}
+
+impl RepaymentView {
+    /// Reads back a view stored as the answer of an idempotency key.
+    fn from_json(body: &str) -> Option<RepaymentView> {
+        let v: serde_json::Value = serde_json::from_str(body).ok()?;
+        let money = |v: &serde_json::Value| Money::parse(v.as_str()?, Currency::CNY).ok();
+        let a = &v["allocation"];
+        Some(RepaymentView {
+            transaction_id: v["transaction_id"].as_i64()?,
+            loan_id: v["loan_id"].as_i64()?,
+            kind: v["kind"].as_str()?.to_owned(),
+            business_date: v["business_date"].as_str()?.to_owned(),
+            paid_on: v["paid_on"].as_str()?.to_owned(),
+            amount: money(&v["amount"])?,
+            allocation: AllocationView {
+                penalty_interest: money(&a["penalty_interest"])?,
+                compound_interest: money(&a["compound_interest"])?,
+                fees: money(&a["fees"])?,
+                interest: money(&a["interest"])?,
+                principal: money(&a["principal"])?,
+                advance: money(&a["advance"])?,
+            },
+            journal_entry_id: v["journal_entry_id"].as_i64()?,
+            loan_status: v["loan_status"].as_str()?.to_owned(),
+        })
+    }
+}
+
+/// What a money-moving call does to the loan, in the core.
+enum Operation {
+    Repay,
+    Prepay(PrepaymentMode),
+    PayOff,
+}
+
+impl Operation {
+    fn kind(&self) -> &'static str {
+        match self {
+            Operation::Repay => "repayment",
+            Operation::Prepay(_) => "prepayment",
+            Operation::PayOff => "payoff",
+        }
+    }
+}
+
+/// Records a repayment on loan `loan_id`.
+///
+/// # Errors
+/// Forbidden without `repayment:post`; [`ServiceError::Invalid`] naming `amount`,
+/// `paid_on`, `channel` or `reference`; not found; a conflict for a loan not being serviced
+/// or an Idempotency-Key used for another request.
+pub async fn repay(
+    app: &App,
+    actor: &Actor,
+    loan_id: i64,
+    input: &RepaymentInput,
+    idempotency_key: Option<&str>,
+) -> Result<RepaymentView, ServiceError> {
+    execute(
+        app,
+        actor,
+        loan_id,
+        input,
+        idempotency_key,
+        Operation::Repay,
+    )
+    .await
+}
+
+/// A partial prepayment of loan `loan_id` (reduce term or reduce installment).
+///
+/// # Errors
+/// As [`repay`]; [`ServiceError::Invalid`] naming `amount` when it does not go beyond what
+/// is due, or repays everything (pay off instead).
+pub async fn prepay(
+    app: &App,
+    actor: &Actor,
+    loan_id: i64,
+    input: &RepaymentInput,
+    mode: PrepaymentMode,
+    idempotency_key: Option<&str>,
+) -> Result<RepaymentView, ServiceError> {
+    execute(
+        app,
+        actor,
+        loan_id,
+        input,
+        idempotency_key,
+        Operation::Prepay(mode),
+    )
+    .await
+}
+
+/// Pays loan `loan_id` off today; the amount must cover the payoff quote, any excess is
+/// held for a refund.
+///
+/// # Errors
+/// As [`repay`]; [`ServiceError::Invalid`] naming `amount` below the quote.
+pub async fn pay_off(
+    app: &App,
+    actor: &Actor,
+    loan_id: i64,
+    input: &RepaymentInput,
+    idempotency_key: Option<&str>,
+) -> Result<RepaymentView, ServiceError> {
+    execute(
+        app,
+        actor,
+        loan_id,
+        input,
+        idempotency_key,
+        Operation::PayOff,
+    )
+    .await
+}
+
+struct Checked {
+    amount: Money,
+    paid_on: NaiveDate,
+    channel: String,
+    reference: String,
+}
+
+fn check(input: &RepaymentInput, business_date: NaiveDate) -> Result<Checked, ServiceError> {
+    let mut v = Vec::new();
+    let amount = amount(
+        "amount",
+        &input.amount,
+        Currency::CNY,
+        Sign::Positive,
+        &mut v,
+    );
+    let paid_on = match input
+        .paid_on
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+    {
+        None => Some(business_date),
+        Some(text) => match NaiveDate::parse_from_str(text, "%Y-%m-%d") {
+            Err(_) => {
+                v.push(Violation::new(
+                    "paid_on",
+                    format!("'{text}' is not a date (YYYY-MM-DD)"),
+                ));
+                None
+            }
+            Ok(d) if d > business_date => {
+                v.push(Violation::new(
+                    "paid_on",
+                    format!("{d} is after the business date {business_date}"),
+                ));
+                None
+            }
+            Ok(d) if (business_date - d).num_days() > MAX_BACKDATE_DAYS => {
+                v.push(Violation::new(
+                    "paid_on",
+                    format!("{d} is more than {MAX_BACKDATE_DAYS} days before the business date {business_date}"),
+                ));
+                None
+            }
+            Ok(d) => Some(d),
+        },
+    };
+    let channel = input
+        .channel
+        .clone()
+        .unwrap_or_else(|| "bank_transfer".into());
+    if !CHANNELS.contains(&channel.as_str()) {
+        v.push(Violation::new(
+            "channel",
+            format!("must be one of {} (got '{channel}')", CHANNELS.join(", ")),
+        ));
+    }
+    let reference = input.reference.clone().unwrap_or_default();
+    if reference.chars().count() > 100 {
+        v.push(Violation::new(
+            "reference",
+            "must be at most 100 characters",
+        ));
+    }
+    match (amount, paid_on) {
+        (Some(amount), Some(paid_on)) if v.is_empty() => Ok(Checked {
+            amount,
+            paid_on,
+            channel,
+            reference,
+        }),
+        _ => Err(ServiceError::Invalid(v)),
+    }
+}
+
+async fn execute(
+    app: &App,
+    actor: &Actor,
+    loan_id: i64,
+    input: &RepaymentInput,
+    key: Option<&str>,
+    op: Operation,
+) -> Result<RepaymentView, ServiceError> {
+    actor.require(Permission::RepaymentPost)?;
+    let business_date = app.business_date().await?;
+    let c = check(input, business_date)?;
+    let scope = format!("{}:{loan_id}", op.kind());
+    let request = serde_json::to_string(input).unwrap_or_default();
+    let request_hash = hex::encode(Sha256::digest(request.as_bytes()));
+    let at = timestamp(app.now());
+
+    let mut tx = app.db().begin().await?;
+    if let Some(key) = key
+        && let Some(first) = idempotency::claim(&mut tx, &scope, key, &request_hash, &at).await?
+    {
+        tx.rollback()
+            .await
+            .map_err(loanbook_store::StoreError::from)?;
+        if first.request_hash != request_hash {
+            return Err(ServiceError::Conflict(format!(
+                "the Idempotency-Key '{key}' was used for a different request"
+            )));
+        }
+        return RepaymentView::from_json(&first.body).ok_or_else(|| {
+            ServiceError::Conflict(format!("the request with key '{key}' is still in progress"))
+        });
+    }
+    let (mut row, product, mut terms) = load_locked(&mut tx, app, loan_id).await?;
+    let before = row.account.clone();
+    let mut inst = open_only(store::all_installments(&mut *tx, loan_id).await?);
+    let mut split = match op {
+        Operation::Repay => {
+            backdate(
+                &mut row.account,
+                &mut inst,
+                c.amount.amount_minor(),
+                c.paid_on,
+                business_date,
+                &terms,
+            );
+            let penalty_waived = before.penalty_interest + before.compound_interest
+                - row.account.penalty_interest
+                - row.account.compound_interest;
+            let s = apply_payment(
+                &mut row.account,
+                &mut inst,
+                c.amount.amount_minor(),
+                business_date,
+                &terms,
+            )
+            .map_err(|e| ServiceError::Conflict(e.to_string()))?;
+            (s, penalty_waived)
+        }
+        Operation::Prepay(mode) => {
+            let template = template_of(app, &row, &product).await?;
+            let s = prepayment::prepay(
+                &mut row.account,
+                &mut inst,
+                c.amount.amount_minor(),
+                business_date,
+                &terms,
+                product.prepayment_penalty_rate,
+                mode,
+                &template,
+            )
+            .map_err(prepayment_error)?;
+            (s, 0)
+        }
+        Operation::PayOff => {
+            let s = prepayment::pay_off(
+                &mut row.account,
+                &mut inst,
+                c.amount.amount_minor(),
+                business_date,
+                &terms,
+                product.prepayment_penalty_rate,
+            )
+            .map_err(prepayment_error)?;
+            (s, 0)
+        }
+    };
+    terms.annual_rate = super::parse_rate(&row.annual_rate)?;
+    let (ref mut s, waived) = split;
+    let settled = row.account.is_settled() && row.account.next_due.is_none();
+    if settled {
+        row.active = false;
+    }
+    if store::write_balances(&mut tx, std::slice::from_ref(&row)).await? != 1 {
+        return Err(ServiceError::Conflict(format!(
+            "loan {loan_id} changed meanwhile; retry"
+        )));
+    }
+    store_installments(&mut tx, loan_id, &inst, matches!(op, Operation::Repay)).await?;
+    let mut lines = repayment_lines(loan_id, &row.funding_source, s);
+    if waived > 0 {
+        lines.extend(waiver_lines(loan_id, waived, &before));
+    }
+    let description = format!(
+        "{} of loan {loan_id} ({}, {})",
+        op.kind(),
+        c.channel,
+        c.reference
+    );
+    let entry_id = post_in(
+        &mut tx,
+        app,
+        actor,
+        &EntryDraft {
+            description: &description,
+            source: op.kind(),
+            currency: Currency::CNY,
+            lines: &lines,
+            reverses: None,
+        },
+    )
+    .await?;
+    let allocation = AllocationView::of(s);
+    let details = serde_json::json!({
+        "allocation": allocation,
+        "channel": c.channel,
+        "penalty_waived_for_backdating": Money::from_minor(waived, Currency::CNY),
+        "installments_paid": s.installments_paid,
+    });
+    let transaction_id = loans_store::insert_transaction(
+        &mut tx,
+        &LoanTransactionRow {
+            loan_id,
+            kind: op.kind().into(),
+            business_date: business_date.to_string(),
+            amount_minor: c.amount.amount_minor(),
+            journal_entry_id: Some(entry_id),
+            reference: c.reference.clone(),
+            created_by: actor.username.clone(),
+            created_at: at.clone(),
+            ..LoanTransactionRow::default()
+        },
+    )
+    .await?;
+    set_transaction_details(&mut tx, transaction_id, &details.to_string(), c.paid_on).await?;
+    let loan_status = if settled { "closed" } else { "active" };
+    if settled {
+        set_loan_status(&mut tx, loan_id, "closed", &at).await?;
+    }
+    let view = RepaymentView {
+        transaction_id,
+        loan_id,
+        kind: op.kind().into(),
+        business_date: business_date.to_string(),
+        paid_on: c.paid_on.to_string(),
+        amount: c.amount,
+        allocation,
+        journal_entry_id: entry_id,
+        loan_status: loan_status.into(),
+    };
+    record(
+        &mut tx,
+        actor,
+        &format!("loan.{}", op.kind()),
+        "loan",
+        &loan_id.to_string(),
+        Some(serde_json::to_value(&before).unwrap_or_default()),
+        Some(serde_json::to_value(&view).unwrap_or_default()),
+    )
+    .await?;
+    if let Some(key) = key {
+        let body = serde_json::to_string(&view).unwrap_or_default();
+        idempotency::complete(&mut tx, &scope, key, 201, &body).await?;
+    }
+    tx.commit()
+        .await
+        .map_err(loanbook_store::StoreError::from)?;
+    Ok(view)
+}
+
+fn prepayment_error(e: prepayment::PrepaymentError) -> ServiceError {
+    match e {
+        prepayment::PrepaymentError::Amount(rule) => ServiceError::invalid("amount", rule),
+        prepayment::PrepaymentError::Date(rule) => ServiceError::invalid("date", rule),
+        other => ServiceError::Conflict(other.to_string()),
+    }
+}
+
+/// A payment with a value date before the business date: the overdue principal and
+/// interest it pays did not bear penalty and compound interest for the closes since the
+/// value date. Those are taken back before the payment is split (re-running the accruals
+/// it changes), so the money freed goes further down the waterfall.
+fn backdate(
+    a: &mut LoanAccount,
+    inst: &mut [OpenInstallment],
+    amount_minor: i64,
+    paid_on: NaiveDate,
+    business_date: NaiveDate,
+    terms: &ServicingTerms,
+) {
+    let days = (business_date - paid_on).num_days();
+    if days <= 0 || (a.overdue_principal == 0 && a.overdue_interest == 0) {
+        return;
+    }
+    // what the payment would pay of overdue interest and principal, on a copy
+    let mut probe = a.clone();
+    let mut probe_inst = inst.to_vec();
+    let Ok(split) = apply_payment(
+        &mut probe,
+        &mut probe_inst,
+        amount_minor,
+        business_date,
+        terms,
+    ) else {
+        return;
+    };
+    let overdue_interest_paid = (a.overdue_interest - probe.overdue_interest).max(0);
+    let daily = penalty_daily_rate(terms.annual_rate, terms.penalty_multiplier);
+    let penalty_back =
+        daily_interest_micro(split.principal_overdue, daily, days).min(a.penalty_micro);
+    let compound_back = if terms.compound_interest {
+        daily_interest_micro(overdue_interest_paid, daily, days).min(a.compound_micro)
+    } else {
+        0
+    };
+    a.penalty_micro -= penalty_back;
+    a.compound_micro -= compound_back;
+    let penalty = micro_to_minor(a.penalty_micro, terms.rounding);
+    let compound = micro_to_minor(a.compound_micro, terms.rounding);
+    let taken_back = (a.penalty_interest - penalty) + (a.compound_interest - compound);
+    a.penalty_interest = penalty;
+    a.compound_interest = compound;
+    // the off-book part shrinks first: it was never income
+    a.penalty_off_book = (a.penalty_off_book - taken_back).max(0);
+}
+
+/// Lines reversing penalty income a backdated payment did not owe (Dr 6012 / Cr 1312, the
+/// off-book part not posted).
+fn waiver_lines(
+    loan_id: i64,
+    waived: i64,
+    before: &LoanAccount,
+) -> Vec<loanbook_core::ledger::LineDraft> {
+    use loanbook_core::ledger::{LineDraft, Side};
+    let on_book =
+        waived.min(before.penalty_interest + before.compound_interest - before.penalty_off_book);
+    if on_book <= 0 {
+        return Vec::new();
+    }
+    vec![
+        LineDraft {
+            account: "6012".into(),
+            side: Side::Debit,
+            amount_minor: on_book,
+            loan_id: None,
+            funding_source: None,
+        },
+        LineDraft {
+            account: "1312".into(),
+            side: Side::Credit,
+            amount_minor: on_book,
+            loan_id: Some(loan_id),
+            funding_source: None,
+        },
+    ]
+}
+
+/// Writes the open installments back; a prepayment or payoff replaces the pending ones.
+async fn store_installments(
+    tx: &mut Tx<'_>,
+    loan_id: i64,
+    inst: &[OpenInstallment],
+    only_update: bool,
+) -> Result<(), ServiceError> {
+    if only_update {
+        let refs: Vec<(i64, &OpenInstallment)> = inst.iter().map(|i| (loan_id, i)).collect();
+        store::write_installments(tx, &refs).await?;
+        return Ok(());
+    }
+    let first = inst.iter().map(|i| i.number).min().unwrap_or(1);
+    store::delete_installments_from(tx, loan_id, first).await?;
+    store::insert_installments(tx, loan_id, inst).await?;
+    Ok(())
+}
+
+async fn set_transaction_details(
+    tx: &mut Tx<'_>,
+    id: i64,
+    details: &str,
+    value_date: NaiveDate,
+) -> Result<(), ServiceError> {
+    sqlx_update(
+        tx,
+        "UPDATE loan_transactions SET details_json = $1, value_date = $2 WHERE id = $3",
+        &[details, &value_date.to_string()],
+        id,
+    )
+    .await
+}
+
+async fn set_loan_status(
+    tx: &mut Tx<'_>,
+    loan_id: i64,
+    status: &str,
+    at: &str,
+) -> Result<(), ServiceError> {
+    sqlx_update(
+        tx,
+        "UPDATE loans SET status = $1, updated_at = $2, version = version + 1 WHERE id = $3",
+        &[status, at],
+        loan_id,
+    )
+    .await
+}
+
+async fn sqlx_update(
+    tx: &mut Tx<'_>,
+    sql: &str,
+    texts: &[&str],
+    id: i64,
+) -> Result<(), ServiceError> {
+    loanbook_store::loans::update_texts(tx, sql, texts, id).await?;
+    Ok(())
+}
+
+/// The schedule terms a loan is rescheduled with: its method and rate, the product's
+/// frequency, day count and rounding.
+pub(crate) async fn template_of(
+    app: &App,
+    row: &BalanceRow,
+    product: &loanbook_core::product::Product,
+) -> Result<ScheduleTerms, ServiceError> {
+    let loan = loans_store::loan(app.db().pool(), row.account.loan_id)
+        .await?
+        .ok_or_else(|| ServiceError::NotFound(format!("loan {}", row.account.loan_id)))?;
+    let method = RepaymentMethod::ALL
+        .into_iter()
+        .find(|m| m.code() == loan.method)
+        .ok_or_else(|| ServiceError::Conflict(format!("loan method '{}'", loan.method)))?;
+    let rate = AnnualRate::parse(&row.annual_rate)
+        .map_err(|e| ServiceError::Conflict(format!("loan rate: {e}")))?;
+    let start = NaiveDate::parse_from_str(&loan.start_date, "%Y-%m-%d")
+        .map_err(|_| ServiceError::Conflict("loan start date".into()))?;
+    let mut t = ScheduleTerms::new(
+        Money::from_minor(row.account.principal_outstanding.max(1), Currency::CNY),
+        rate,
+        1,
+        method,
+        start,
+    );
+    t.frequency = product.frequency;
+    t.day_count = product.day_count;
+    t.rounding = product.rounding;
+    Ok(t)
+}
+
+/// A payoff quote for loan `loan_id` on `date` (default: the business date).
+///
+/// # Errors
+/// Forbidden without `loan:read`; [`ServiceError::Invalid`] naming `date`.
+pub async fn payoff_quote(
+    app: &App,
+    actor: &Actor,
+    loan_id: i64,
+    date: Option<&str>,
+) -> Result<PayoffQuoteView, ServiceError> {
+    actor.require(Permission::LoanRead)?;
+    let business_date = app.business_date().await?;
+    let date = match date.map(str::trim).filter(|d| !d.is_empty()) {
+        None => business_date,
+        Some(text) => NaiveDate::parse_from_str(text, "%Y-%m-%d").map_err(|_| {
+            ServiceError::invalid("date", format!("'{text}' is not a date (YYYY-MM-DD)"))
+        })?,
+    };
+    let mut tx = app.db().begin().await?;
+    let (row, product, terms) = load_locked(&mut tx, app, loan_id).await?;
+    let inst = open_only(store::all_installments(&mut *tx, loan_id).await?);
+    tx.rollback()
+        .await
+        .map_err(loanbook_store::StoreError::from)?;
+    let q = prepayment::payoff_quote(
+        &row.account,
+        &inst,
+        date,
+        &terms,
+        product.prepayment_penalty_rate,
+    )
+    .map_err(prepayment_error)?;
+    let m = |minor| Money::from_minor(minor, Currency::CNY);
+    Ok(PayoffQuoteView {
+        loan_id,
+        date: q.date.to_string(),
+        principal: m(q.principal),
+        interest: m(q.interest),
+        penalty_interest: m(q.penalty_interest),
+        compound_interest: m(q.compound_interest),
+        fees: m(q.fees),
+        prepayment_fee: m(q.prepayment_fee),
+        advance: m(q.advance),
+        total: m(q.total),
+    })
+}
+
+/// A payoff quote as shown.
+#[derive(Clone, Debug, Serialize)]
+#[allow(missing_docs)]
+pub struct PayoffQuoteView {
+    pub loan_id: i64,
+    pub date: String,
+    pub principal: Money,
+    pub interest: Money,
+    pub penalty_interest: Money,
+    pub compound_interest: Money,
+    pub fees: Money,
+    pub prepayment_fee: Money,
+    /// Advance held, deducted from the total.
+    pub advance: Money,
+    /// What to pay.
+    pub total: Money,
+}
