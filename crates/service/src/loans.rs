@@ -32,6 +32,57 @@ pub struct LoanView {
     pub first_due_date: String,
     pub maturity_date: String,
     pub funding_source: String,
+    /// The running balances (for a disbursed loan).
+    #[serde(flatten)]
+    pub servicing: Option<ServicingView>,
+}
+
+/// The running balances of a loan, as of the last close and the payments since.
+#[derive(Clone, Debug, Serialize)]
+#[allow(missing_docs)]
+pub struct ServicingView {
+    pub overdue_principal: Money,
+    pub due_principal: Money,
+    pub interest_accrued: Money,
+    pub due_interest: Money,
+    pub overdue_interest: Money,
+    pub penalty_interest: Money,
+    pub compound_interest: Money,
+    pub advance_balance: Money,
+    /// Interest owed but not recognised as income (non-accrual).
+    pub interest_off_book: Money,
+    pub provision: Money,
+    pub dpd: u32,
+    /// current, M1, M2, M3, M4+.
+    pub bucket: String,
+    /// pass, special_mention, substandard, doubtful, loss.
+    pub five_tier_class: String,
+    pub non_accrual: bool,
+    pub next_due_date: Option<String>,
+    pub last_closed: Option<String>,
+}
+
+fn servicing_view(b: &loanbook_store::servicing::BalanceRow) -> ServicingView {
+    let a = &b.account;
+    let m = |minor| Money::from_minor(minor, Currency::CNY);
+    ServicingView {
+        overdue_principal: m(a.overdue_principal),
+        due_principal: m(a.due_principal),
+        interest_accrued: m(a.interest_accrued),
+        due_interest: m(a.due_interest),
+        overdue_interest: m(a.overdue_interest),
+        penalty_interest: m(a.penalty_interest),
+        compound_interest: m(a.compound_interest),
+        advance_balance: m(a.advance_balance),
+        interest_off_book: m(a.interest_off_book),
+        provision: m(a.provision),
+        dpd: a.dpd,
+        bucket: a.bucket().code().into(),
+        five_tier_class: a.class.code().into(),
+        non_accrual: a.non_accrual,
+        next_due_date: a.next_due.map(|d| d.to_string()),
+        last_closed: (a.last_closed != chrono::NaiveDate::MIN).then(|| a.last_closed.to_string()),
+    }
 }
 
 fn money(m: i64, l: &LoanRow) -> Money {
@@ -59,6 +110,7 @@ fn view(l: &LoanRow) -> LoanView {
         first_due_date: l.first_due_date.clone(),
         maturity_date: l.maturity_date.clone(),
         funding_source: l.funding_source.clone(),
+        servicing: None,
     }
 }
 
@@ -74,7 +126,13 @@ async fn load(app: &App, id: i64) -> Result<LoanRow, ServiceError> {
 /// Forbidden without `loan:read`; not found.
 pub async fn get(app: &App, actor: &Actor, id: i64) -> Result<LoanView, ServiceError> {
     actor.require(Permission::LoanRead)?;
-    Ok(view(&load(app, id).await?))
+    let mut v = view(&load(app, id).await?);
+    if let Some(b) = loanbook_store::servicing::balance_of(app.db(), id).await?
+        && (b.active || b.account.last_closed != chrono::NaiveDate::MIN)
+    {
+        v.servicing = Some(servicing_view(&b));
+    }
+    Ok(v)
 }
 
 /// Loans by id, optionally of one customer.

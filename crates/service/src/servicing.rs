@@ -4,8 +4,11 @@
 //! The arithmetic is `loanbook_core::servicing`; these use cases load the rows, call it
 //! with the business date, and store and post what it returns in one transaction.
 
+pub mod book;
 pub mod eod;
 pub mod repayments;
+#[cfg(test)]
+mod tests;
 
 use chrono::NaiveDate;
 use loanbook_core::product::Product;
