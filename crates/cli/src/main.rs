@@ -15,6 +15,7 @@ mod origination;
 mod product;
 mod schedule;
 mod serve;
+mod servicing;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -61,6 +62,11 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// The daily close (日终).
+    #[command(subcommand)]
+    Eod(servicing::EodCommand),
+    /// Record a repayment (还款) on a loan.
+    Repay(servicing::RepayArgs),
     /// Calculate a repayment schedule (还款计划), its totals and its APR.
     Schedule(Box<schedule::ScheduleArgs>),
     /// Serve the console and the API (initialises an empty database; `--demo` adds the
@@ -197,6 +203,8 @@ fn run_async(cli: &Cli, command: &Command) -> Result<String, CliError> {
             Command::Payment(c) => origination::payment(&location, c).await,
             Command::Loan(c) => origination::loan(&location, c).await,
             Command::Bench(c) => bench::run(c).await,
+            Command::Eod(c) => servicing::eod(&location, c).await,
+            Command::Repay(a) => servicing::repay(&location, a).await,
         }
     })
 }

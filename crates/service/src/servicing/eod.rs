@@ -372,9 +372,10 @@ async fn close_partition(
     let mut terms: HashMap<(String, i64), ServicingTerms> = HashMap::new();
     for r in &rows {
         let key = (r.product_code.clone(), r.product_version);
-        if !terms.contains_key(&key) {
-            let product = crate::products::load_version(app, &key.0, key.1).await?;
-            terms.insert(key, terms_of(&product, parse_rate(&r.annual_rate)?));
+        if let std::collections::hash_map::Entry::Vacant(slot) = terms.entry(key) {
+            let product =
+                crate::products::load_version(app, &r.product_code, r.product_version).await?;
+            slot.insert(terms_of(&product, parse_rate(&r.annual_rate)?));
         }
     }
     let grace = |r: &BalanceRow| {
