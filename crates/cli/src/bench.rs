@@ -32,6 +32,9 @@ use crate::error::CliError;
 pub enum BenchCommand {
     /// Submit-to-decision throughput and latency over HTTP (SQLite, scratch database).
     Origination(OriginationArgs),
+    /// One daily close of a synthetic portfolio (mixed methods and products, 5% late),
+    /// timed apart from the set-up, beside the database's raw bulk update of the same rows.
+    Eod(crate::bench_eod::EodArgs),
 }
 
 /// Arguments of `loanbook bench origination`.
@@ -75,7 +78,10 @@ fn failed(what: &str) -> impl Fn(loanbook_service::ServiceError) -> CliError + '
 
 /// Runs a bench command.
 pub async fn run(command: &BenchCommand) -> Result<String, CliError> {
-    let BenchCommand::Origination(args) = command;
+    let args = match command {
+        BenchCommand::Origination(args) => args,
+        BenchCommand::Eod(args) => return crate::bench_eod::run(args).await,
+    };
     if args.applications == 0 || args.concurrency == 0 {
         return Err(CliError::usage(
             "--applications",

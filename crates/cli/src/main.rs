@@ -6,6 +6,7 @@
 
 mod admin;
 mod bench;
+mod bench_eod;
 mod context;
 mod customer;
 mod error;

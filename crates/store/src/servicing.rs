@@ -795,3 +795,143 @@ mod tests {
         assert_eq!(parse_date("2026-0a-28"), None);
     }
 }
+
+/// A loan booked in bulk (benchmarks and migrations): the loan's terms, its servicing row
+/// and its installments.
+#[derive(Clone, Debug)]
+pub struct BulkLoan {
+    /// The servicing row (its `account.loan_id` is the loan's id).
+    pub balance: BalanceRow,
+    /// Customer.
+    pub customer_id: i64,
+    /// Repayment method code.
+    pub method: String,
+    /// Term in periods.
+    pub term: i64,
+    /// Principal lent.
+    pub principal_minor: i64,
+    /// Disbursement date.
+    pub start: NaiveDate,
+    /// Installments.
+    pub installments: Vec<OpenInstallment>,
+}
+
+fn quote(text: &str) -> String {
+    text.replace('\'', "''")
+}
+
+/// Inserts loans with explicit ids, their servicing rows and installments in multi-row
+/// statements (no ledger entries: the caller posts what it needs).
+///
+/// # Errors
+/// A database error.
+pub async fn bulk_insert(tx: &mut Tx<'_>, loans: &[BulkLoan], at: &str) -> Result<(), StoreError> {
+    for chunk in loans.chunks(500) {
+        let mut sql = String::from(
+            "INSERT INTO loans (id, customer_id, product_code, product_version, currency, contract_amount_minor, disbursed_minor, annual_rate, term_months, method, start_date, first_due_date, maturity_date, funding_source, status, created_at, updated_at) VALUES ",
+        );
+        for (n, l) in chunk.iter().enumerate() {
+            let b = &l.balance;
+            let first = l.installments.first().map_or(l.start, |i| i.due_date);
+            let last = l.installments.last().map_or(l.start, |i| i.due_date);
+            if n > 0 {
+                sql.push(',');
+            }
+            let _ = write!(
+                sql,
+                "({},{},'{}',{},'CNY',{},{},'{}',{},'{}','{}','{}','{}','{}','active','{at}','{at}')",
+                b.account.loan_id,
+                l.customer_id,
+                quote(&b.product_code),
+                b.product_version,
+                l.principal_minor,
+                l.principal_minor,
+                quote(&b.annual_rate),
+                l.term,
+                quote(&l.method),
+                l.start,
+                first,
+                last,
+                quote(&b.funding_source),
+            );
+        }
+        sqlx::query(&sql).execute(&mut **tx).await?;
+        let mut sql = String::from(
+            "INSERT INTO loan_balances (loan_id, product_code, product_version, funding_source, annual_rate) VALUES ",
+        );
+        for (n, l) in chunk.iter().enumerate() {
+            let b = &l.balance;
+            if n > 0 {
+                sql.push(',');
+            }
+            let _ = write!(
+                sql,
+                "({},'{}',{},'{}','{}')",
+                b.account.loan_id,
+                quote(&b.product_code),
+                b.product_version,
+                quote(&b.funding_source),
+                quote(&b.annual_rate)
+            );
+        }
+        sqlx::query(&sql).execute(&mut **tx).await?;
+        let rows: Vec<BalanceRow> = chunk.iter().map(|l| l.balance.clone()).collect();
+        write_balances(tx, &rows).await?;
+        let mut sql = String::from(
+            "INSERT INTO installments (loan_id, number, period_start, due_date, principal_minor, interest_minor, total_minor, balance_minor, paid_principal_minor, paid_interest_minor, status, paid_on) VALUES ",
+        );
+        let mut first = true;
+        for l in chunk {
+            for i in &l.installments {
+                if !first {
+                    sql.push(',');
+                }
+                first = false;
+                let _ = write!(
+                    sql,
+                    "({},{},'{}','{}',{},{},{},0,{},{},'{}',",
+                    l.balance.account.loan_id,
+                    i.number,
+                    i.period_start,
+                    i.due_date,
+                    i.principal,
+                    i.interest,
+                    i.principal + i.interest,
+                    i.paid_principal,
+                    i.paid_interest,
+                    i.state.code()
+                );
+                push_date(&mut sql, i.paid_on);
+                sql.push(')');
+            }
+        }
+        if !first {
+            sqlx::query(&sql).execute(&mut **tx).await?;
+        }
+    }
+    Ok(())
+}
+
+/// The raw bulk update of every servicing row (`version = version + 1`): the floor a close
+/// of the same rows is measured against. Returns the rows updated.
+///
+/// # Errors
+/// A database error.
+pub async fn floor_update(tx: &mut Tx<'_>) -> Result<u64, StoreError> {
+    Ok(
+        sqlx::query("UPDATE loan_balances SET version = version + 1, dpd = dpd + 0")
+            .execute(&mut **tx)
+            .await?
+            .rows_affected(),
+    )
+}
+
+/// Refreshes the planner's statistics after a bulk load (PostgreSQL `ANALYZE`, SQLite
+/// `ANALYZE`).
+///
+/// # Errors
+/// A database error.
+pub async fn analyze(db: &Db) -> Result<(), StoreError> {
+    sqlx::query("ANALYZE").execute(db.pool()).await?;
+    Ok(())
+}

@@ -361,7 +361,9 @@ async fn close_partition(
     p: &Partition,
 ) -> Result<Option<CloseStats>, ServiceError> {
     let previous = date.pred_opt().unwrap_or(date);
+    let clock = Instant::now();
     let mut rows = store::active_in_range(tx, p.lo_id, p.hi_id, previous).await?;
+    let read = clock.elapsed();
     let behind = store::out_of_step(tx, p.lo_id, p.hi_id, previous).await?;
     if let Some((loan, last)) = behind.first() {
         return Err(ServiceError::Conflict(format!(
@@ -393,6 +395,7 @@ async fn close_partition(
         open.entry(loan).or_default().push(i);
     }
 
+    let loaded = clock.elapsed();
     let mut stats = CloseStats::default();
     let mut per_product: HashMap<String, DayOutcome> = HashMap::new();
     let mut class_changes = Vec::new();
@@ -432,6 +435,7 @@ async fn close_partition(
             }
         }
     }
+    let computed = clock.elapsed();
     let per_product: Vec<(String, DayOutcome)> = per_product
         .into_iter()
         .map(|(k, v)| (k.to_owned(), v))
@@ -439,6 +443,7 @@ async fn close_partition(
     if store::write_balances(tx, &rows).await? != rows.len() as u64 {
         return Ok(None);
     }
+    let written = clock.elapsed();
     let refs: Vec<(i64, &OpenInstallment)> = changed.iter().map(|(l, i)| (*l, i)).collect();
     store::write_installments(tx, &refs).await?;
     store::insert_class_changes(tx, date, &class_changes, "daily close", "eod").await?;
@@ -456,6 +461,17 @@ async fn close_partition(
         let description = format!("daily close {date}: advance applied to loan {loan}");
         post_summary(tx, app, date, &description, &advance_lines(loan, &split)).await?;
     }
+    tracing::debug!(
+        partition = p.partition_no,
+        loans = rows.len(),
+        events = event_ids.len(),
+        read_ms = read.as_millis(),
+        installments_ms = (loaded - read).as_millis(),
+        compute_ms = (computed - loaded).as_millis(),
+        write_ms = (written - computed).as_millis(),
+        rest_ms = (clock.elapsed() - written).as_millis(),
+        "closed a partition"
+    );
     Ok(Some(stats))
 }
 
@@ -542,7 +558,12 @@ async fn finish(
             .map_err(loanbook_store::StoreError::from)?;
         return Ok(report);
     }
+    let clock = Instant::now();
     store::snapshot_portfolio(&mut tx, date).await?;
+    tracing::debug!(
+        snapshot_ms = clock.elapsed().as_millis(),
+        "portfolio snapshot"
+    );
     let at = timestamp(app.now());
     let json = serde_json::to_string(&stats).unwrap_or_default();
     store::finish_run(&mut tx, date, &json, &at).await?;

@@ -1,0 +1,332 @@
+//! `loanbook bench eod`: one daily close of a synthetic portfolio, timed apart from its
+//! set-up, beside a floor measured in the same run (the database's raw bulk update of the
+//! same rows).
+//!
+//! Set-up (not timed): a fresh database (scratch SQLite, or the empty PostgreSQL database
+//! given by `--postgres`), three products (annuity 12 months, equal principal 24 months,
+//! interest-only 6 months), and `--loans` loans disbursed over the 60 days before the
+//! business date, their state brought to the business date by the core's own close and
+//! repayment functions in memory: 95% paid every installment on its due date, 5% never paid
+//! (overdue, bearing penalty and compound interest). The bench database gets no opening
+//! ledger entries (the close's own entries are posted as usual). Timed: `eod run` of the
+//! business date with `--workers` workers; then the floor.
+
+use std::time::Instant;
+
+use chrono::{Duration, NaiveDate};
+use clap::Args;
+use loanbook_core::money::{Currency, Money};
+use loanbook_core::rate::AnnualRate;
+use loanbook_core::schedule::{RepaymentMethod, ScheduleTerms, generate};
+use loanbook_core::servicing::close::needs_installments;
+use loanbook_core::servicing::repayment::apply_payment;
+use loanbook_core::servicing::{
+    InstallmentState, LoanAccount, OpenInstallment, ServicingTerms, close_day,
+};
+use loanbook_service::servicing::eod::{self, RunOptions};
+use loanbook_service::servicing::terms_of;
+use loanbook_service::{Actor, App, admin, applications, customers, products};
+use loanbook_store::crypto::Keys;
+use loanbook_store::servicing::{BalanceRow, BulkLoan, bulk_insert, floor_update};
+use loanbook_store::{Db, migrations};
+use rust_decimal::Decimal;
+use serde::Serialize;
+
+use crate::context::json;
+use crate::error::CliError;
+
+/// Arguments of `loanbook bench eod`.
+#[derive(Debug, Args)]
+pub struct EodArgs {
+    /// Active loans in the portfolio.
+    #[arg(long, default_value_t = 100_000)]
+    loans: usize,
+    /// Workers of the close in this process.
+    #[arg(long, default_value_t = 1)]
+    workers: usize,
+    /// Loan ids per partition.
+    #[arg(long, default_value_t = eod::DEFAULT_PARTITION_SIZE)]
+    partition_size: i64,
+    /// An empty PostgreSQL database to run on (default: a scratch SQLite file).
+    #[arg(long, value_name = "URL")]
+    postgres: Option<String>,
+    /// Print JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+/// What a run measured.
+#[derive(Debug, Serialize)]
+struct Report {
+    database: &'static str,
+    loans: usize,
+    late_loans: usize,
+    workers: usize,
+    partitions: u64,
+    close_seconds: f64,
+    loans_per_second: f64,
+    floor_rows: u64,
+    floor_seconds: f64,
+    setup_seconds: f64,
+    interest_accrued: String,
+    penalty_accrued: String,
+    newly_overdue: u64,
+    fell_due: u64,
+}
+
+/// The business date of the close the bench times.
+fn bench_date() -> NaiveDate {
+    NaiveDate::from_ymd_opt(2026, 11, 23).unwrap_or_default()
+}
+
+const PRODUCTS: [(&str, &str, u32); 3] = [
+    ("B-ANNUITY", "annuity", 12),
+    ("B-EQUAL", "equal_principal", 24),
+    ("B-BULLET", "interest_only", 6),
+];
+
+/// Runs `bench eod`.
+pub async fn run(args: &EodArgs) -> Result<String, CliError> {
+    if args.loans == 0 {
+        return Err(CliError::usage("--loans", "must be at least 1"));
+    }
+    let started = Instant::now();
+    let dir = tempfile::tempdir()
+        .map_err(|e| CliError::Failed(format!("cannot make a scratch directory: {e}")))?;
+    let (url, database) = match &args.postgres {
+        Some(url) => (url.clone(), "postgres"),
+        None => (
+            format!("sqlite://{}", dir.path().join("bench.db").display()),
+            "sqlite",
+        ),
+    };
+    let db = Db::connect(&url).await?;
+    migrations::migrate(&db).await?;
+    let (keys, _) = Keys::load_or_create(dir.path())?;
+    let app = App::new(db.clone(), keys, dir.path());
+    let date = bench_date();
+    let fail = |what: &'static str| {
+        move |e: loanbook_service::ServiceError| {
+            CliError::Failed(format!("bench set-up ({what}): {e}"))
+        }
+    };
+    admin::initialise(&app, date, "admin", "Bench-admin-2026")
+        .await
+        .map_err(fail("init"))?;
+    let actor = Actor::system();
+    let mut terms = Vec::new();
+    for (code, method, term) in PRODUCTS {
+        let product = serde_json::json!({
+            "code": code, "name": code, "currency": "CNY",
+            "amount_min": "1000", "amount_max": "1000000", "term_min_months": 1, "term_max_months": 36,
+            "rate_min": "0.01", "rate_max": "0.24", "methods": [method],
+            "grace_days": 0, "penalty_multiplier": "1.5", "compound_interest": true, "rounding": "half_up"
+        });
+        let v = products::add(&app, &actor, &product)
+            .await
+            .map_err(fail("product"))?;
+        let p = loanbook_service::products::parse_product(&v.product).map_err(fail("product"))?;
+        terms.push((code, method, term, terms_of(&p, Decimal::ZERO)));
+    }
+    applications::create_funding_source(
+        &app,
+        &actor,
+        &applications::FundingSourceInput {
+            code: "BENCH".into(),
+            name: "bench funds".into(),
+            currency: None,
+            limit: "1000000000000.00".into(),
+        },
+    )
+    .await
+    .map_err(fail("funding source"))?;
+    let customer = customers::create(
+        &app,
+        &actor,
+        &customers::CustomerInput {
+            kind: "individual".into(),
+            name: "基准客户".into(),
+            id_number: Some(loanbook_service::demo::resident_id("11010119850312", 1)),
+            phone: Some("13800138000".into()),
+            province: Some("广东省".into()),
+            ..customers::CustomerInput::default()
+        },
+    )
+    .await
+    .map_err(fail("customer"))?
+    .id;
+
+    let at = loanbook_store::audit::timestamp(chrono::Utc::now());
+    let mut late = 0;
+    let batch = 5_000;
+    let mut next_id = 1i64;
+    while next_id <= args.loans as i64 {
+        let last = (next_id + batch - 1).min(args.loans as i64);
+        let mut loans = Vec::with_capacity(batch as usize);
+        for id in next_id..=last {
+            let (loan, is_late) = synthetic_loan(id, customer, &mut terms, date)?;
+            late += usize::from(is_late);
+            loans.push(loan);
+        }
+        let mut tx = db.begin().await?;
+        bulk_insert(&mut tx, &loans, &at).await?;
+        tx.commit()
+            .await
+            .map_err(loanbook_store::StoreError::from)?;
+        next_id = last + 1;
+    }
+    if db.backend() == loanbook_store::Backend::Postgres {
+        sqlx_analyze(&db).await?;
+    }
+    let setup_seconds = started.elapsed().as_secs_f64();
+
+    let opts = RunOptions {
+        workers: args.workers,
+        partition_size: args.partition_size,
+        ..RunOptions::default()
+    };
+    let clock = Instant::now();
+    let reports = eod::run(&app, &actor, &opts, &|_, _, _| {}).await?;
+    let close_seconds = clock.elapsed().as_secs_f64();
+    let report = reports
+        .first()
+        .ok_or_else(|| CliError::Failed("the close reported nothing".into()))?;
+
+    let clock = Instant::now();
+    let mut tx = db.begin().await?;
+    let floor_rows = floor_update(&mut tx).await?;
+    tx.commit()
+        .await
+        .map_err(loanbook_store::StoreError::from)?;
+    let floor_seconds = clock.elapsed().as_secs_f64();
+
+    let out = Report {
+        database,
+        loans: args.loans,
+        late_loans: late,
+        workers: args.workers,
+        partitions: report.partitions,
+        close_seconds,
+        loans_per_second: per_second(report.loans, close_seconds),
+        floor_rows,
+        floor_seconds,
+        setup_seconds,
+        interest_accrued: report.interest_accrued.to_string(),
+        penalty_accrued: report.penalty_accrued.to_string(),
+        newly_overdue: report.newly_overdue,
+        fell_due: report.fell_due,
+    };
+    if args.json {
+        return json(&out);
+    }
+    Ok(format!(
+        "{database}: closed {} loans ({} late) in {:.2}s ({:.0} loans/s) with {} worker(s), {} partitions; floor (one bulk UPDATE of {} rows) {:.2}s; set-up {:.1}s\n\
+         accrued interest {}, penalty {}, {} installments fell due, {} newly overdue\n",
+        out.loans,
+        out.late_loans,
+        out.close_seconds,
+        out.loans_per_second,
+        out.workers,
+        out.partitions,
+        out.floor_rows,
+        out.floor_seconds,
+        out.setup_seconds,
+        out.interest_accrued,
+        out.penalty_accrued,
+        out.fell_due,
+        out.newly_overdue
+    ))
+}
+
+#[allow(clippy::cast_precision_loss, clippy::float_arithmetic)]
+fn per_second(n: u64, seconds: f64) -> f64 {
+    if seconds > 0.0 {
+        n as f64 / seconds
+    } else {
+        0.0
+    }
+}
+
+async fn sqlx_analyze(db: &Db) -> Result<(), CliError> {
+    loanbook_store::servicing::analyze(db).await?;
+    Ok(())
+}
+
+/// Loan `id`: its product, amount, rate and start from its id; its state at the close of
+/// the day before `date` from the core's own functions.
+fn synthetic_loan(
+    id: i64,
+    customer: i64,
+    products: &mut [(&'static str, &'static str, u32, ServicingTerms)],
+    date: NaiveDate,
+) -> Result<(BulkLoan, bool), CliError> {
+    let k = usize::try_from(id).unwrap_or(0);
+    let (code, method_code, term, terms) = &mut products[k % 3];
+    let method = RepaymentMethod::ALL
+        .into_iter()
+        .find(|m| m.code() == *method_code)
+        .unwrap_or(RepaymentMethod::Annuity);
+    let principal = Money::from_minor(1_000_000 + (id % 190) * 100_000, Currency::CNY);
+    let rate_text = format!("0.{:04}", 600 + (id % 12) * 100);
+    let rate = AnnualRate::parse(&rate_text).map_err(|e| CliError::Failed(e.to_string()))?;
+    let start = date - Duration::days(1 + (id % 60));
+    let schedule = generate(&ScheduleTerms::new(principal, rate, *term, method, start))
+        .map_err(|e| CliError::Failed(e.to_string()))?;
+    let mut inst: Vec<OpenInstallment> = schedule
+        .installments()
+        .iter()
+        .map(|i| OpenInstallment {
+            number: i.number,
+            period_start: i.period_start,
+            due_date: i.due_date,
+            principal: i.principal.amount_minor(),
+            interest: i.interest.amount_minor(),
+            paid_principal: 0,
+            paid_interest: 0,
+            state: InstallmentState::Pending,
+            paid_on: None,
+        })
+        .collect();
+    // one loan in twenty never pays, spread over the start dates
+    let late = id % 20 == (id / 20) % 20;
+    terms.annual_rate = rate.as_decimal();
+    let mut acct = LoanAccount::new(id, principal.amount_minor(), start, &inst[0]);
+    let mut day = start;
+    while day < date {
+        if !late && acct.next_due == Some(day) {
+            let due = inst
+                .iter()
+                .find(|i| i.due_date == day)
+                .map_or(0, |i| i.principal + i.interest);
+            apply_payment(&mut acct, &mut inst, due, day, terms)
+                .map_err(|e| CliError::Failed(e.to_string()))?;
+        }
+        if needs_installments(&acct, day, terms.grace_days) {
+            close_day(&mut acct, &mut inst, terms, day)
+        } else {
+            close_day(&mut acct, &mut [], terms, day)
+        }
+        .map_err(|e| CliError::Failed(e.to_string()))?;
+        day += Duration::days(1);
+    }
+    Ok((
+        BulkLoan {
+            balance: BalanceRow {
+                account: acct,
+                product_code: (*code).into(),
+                product_version: 1,
+                funding_source: "BENCH".into(),
+                annual_rate: rate_text,
+                active: true,
+                version: 1,
+            },
+            customer_id: customer,
+            method: method.code().into(),
+            term: i64::from(*term),
+            principal_minor: principal.amount_minor(),
+            start,
+            installments: inst,
+        },
+        late,
+    ))
+}
