@@ -120,6 +120,37 @@ async fn load(app: &App, id: i64) -> Result<LoanRow, ServiceError> {
         .ok_or_else(|| ServiceError::NotFound(format!("loan {id}")))
 }
 
+/// The longest external id a loan is looked up by, in characters.
+pub const MAX_EXTERNAL_ID_CHARS: usize = 100;
+
+/// The id of the loan `key` addresses: a key of ASCII digits only is the loan's id;
+/// anything else is its `external_id` (the id in the system it came from). So a loan
+/// whose external id is all digits is addressed by its id alone.
+///
+/// An id is returned without a look-up: the use case it is passed to checks its own
+/// permission first and then answers not found, so an id never tells a caller without
+/// the permission whether a loan exists.
+///
+/// # Errors
+/// Forbidden without `loan:read` (an external id is looked up); not found (an id beyond
+/// `i64`, an empty or over-long key, no loan with that external id).
+pub async fn resolve(app: &App, actor: &Actor, key: &str) -> Result<i64, ServiceError> {
+    if !key.is_empty() && key.bytes().all(|b| b.is_ascii_digit()) {
+        return key
+            .parse()
+            .map_err(|_| ServiceError::NotFound(format!("loan {key}")));
+    }
+    actor.require(Permission::LoanRead)?;
+    if key.is_empty() || key.chars().count() > MAX_EXTERNAL_ID_CHARS {
+        return Err(ServiceError::NotFound(format!(
+            "loan with an external id of 1 to {MAX_EXTERNAL_ID_CHARS} characters"
+        )));
+    }
+    store::loan_id_by_external_id(app.db().pool(), key)
+        .await?
+        .ok_or_else(|| ServiceError::NotFound(format!("loan with external id '{key}'")))
+}
+
 /// Loan `id`.
 ///
 /// # Errors

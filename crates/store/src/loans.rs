@@ -341,6 +341,21 @@ pub async fn loan<'c>(
     row.as_ref().map(loan_from).transpose()
 }
 
+/// The id of the loan whose `external_id` is `external_id` (unique; indexed).
+///
+/// # Errors
+/// A database error.
+pub async fn loan_id_by_external_id<'c>(
+    exec: impl sqlx::Executor<'c, Database = sqlx::Any>,
+    external_id: &str,
+) -> Result<Option<i64>, StoreError> {
+    let row = sqlx::query("SELECT id FROM loans WHERE external_id = $1")
+        .bind(external_id)
+        .fetch_optional(exec)
+        .await?;
+    Ok(row.map(|r| r.try_get("id")).transpose()?)
+}
+
 /// The loan made under contract `contract_id`.
 ///
 /// # Errors

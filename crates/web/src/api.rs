@@ -871,7 +871,7 @@ impl Modify for BearerAuth {
 /// The OpenAPI document of `/api/v1`.
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "loanbook API", description = "Credit operations: customers, products, origination, loans, ledger, audit. Money is a string with two decimals; errors are application/problem+json."),
+    info(title = "loanbook API", description = "Credit operations: customers, products, origination, loans, servicing, ledger, audit. Money is a string with two decimals; errors are application/problem+json."),
     paths(login, logout, create_token, revoke_token, list_users, add_user, create_customer, search_customers, get_customer, set_status,
           update_customer, list_contacts, add_contact, upload_document, list_documents, document_content, list_credit_reports, add_credit_report,
           list_collateral, add_collateral, list_guarantees, add_guarantee,
@@ -972,10 +972,11 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/models/{id}/monitoring", get(model_monitoring))
 }
 
-/// The whole OpenAPI document: the system of record and origination.
+/// The whole OpenAPI document: the system of record, origination and servicing.
 pub fn openapi() -> utoipa::openapi::OpenApi {
     let mut doc = ApiDoc::openapi();
     doc.merge(crate::api_origination::OriginationDoc::openapi());
+    doc.merge(crate::api_servicing::ServicingDoc::openapi());
     doc
 }
 

@@ -219,36 +219,41 @@ async fn list_loans(
     ok(loans::list(&s.app, &actor, q.customer_id, q.after_id, q.limit).await?)
 }
 
-/// A loan with its running balances.
-#[utoipa::path(get, path = "/api/v1/loans/{id}", tag = "loans", params(("id" = i64, Path)), security(("bearer" = [])),
+/// A loan with its running balances: as of the last close and the payments since —
+/// overdue and due principal and interest, interest accrued, penalty and compound
+/// interest, advance balance, DPD, bucket, five-tier class, provision.
+#[utoipa::path(get, path = "/api/v1/loans/{id}", tag = "loans", params(("id" = String, Path, description = "the loan's id, or its external id")), security(("bearer" = [])),
     responses((status = 200, description = "the loan"), (status = 404, description = "no such loan")))]
 async fn get_loan(
     State(s): State<AppState>,
     Authenticated(actor, _): Authenticated,
-    Path(id): Path<i64>,
+    Path(key): Path<String>,
 ) -> ApiResult {
+    let id = loans::resolve(&s.app, &actor, &key).await?;
     ok(loans::get(&s.app, &actor, id).await?)
 }
 
 /// The schedule of a loan.
-#[utoipa::path(get, path = "/api/v1/loans/{id}/schedule", tag = "loans", params(("id" = i64, Path)), security(("bearer" = [])),
+#[utoipa::path(get, path = "/api/v1/loans/{id}/schedule", tag = "loans", params(("id" = String, Path, description = "the loan's id, or its external id")), security(("bearer" = [])),
     responses((status = 200, description = "installments"), (status = 404, description = "no such loan")))]
 async fn loan_schedule(
     State(s): State<AppState>,
     Authenticated(actor, _): Authenticated,
-    Path(id): Path<i64>,
+    Path(key): Path<String>,
 ) -> ApiResult {
+    let id = loans::resolve(&s.app, &actor, &key).await?;
     ok(loans::schedule(&s.app, &actor, id).await?)
 }
 
 /// The transactions of a loan, each with its ledger entry.
-#[utoipa::path(get, path = "/api/v1/loans/{id}/transactions", tag = "loans", params(("id" = i64, Path)), security(("bearer" = [])),
+#[utoipa::path(get, path = "/api/v1/loans/{id}/transactions", tag = "loans", params(("id" = String, Path, description = "the loan's id, or its external id")), security(("bearer" = [])),
     responses((status = 200, description = "transactions"), (status = 404, description = "no such loan")))]
 async fn loan_transactions(
     State(s): State<AppState>,
     Authenticated(actor, _): Authenticated,
-    Path(id): Path<i64>,
+    Path(key): Path<String>,
 ) -> ApiResult {
+    let id = loans::resolve(&s.app, &actor, &key).await?;
     ok(loans::transactions(&s.app, &actor, id).await?)
 }
 

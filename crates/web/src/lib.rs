@@ -5,6 +5,7 @@
 
 mod api;
 mod api_origination;
+mod api_servicing;
 mod console;
 mod console_origination;
 mod extract;
@@ -36,6 +37,7 @@ pub fn router(app: App) -> Router {
     Router::new()
         .merge(api::routes())
         .merge(api_origination::routes())
+        .merge(api_servicing::routes())
         .merge(console::routes())
         .merge(console_origination::routes())
         .merge(metrics::routes())

@@ -556,6 +556,38 @@ fn endpoints() -> Vec<(
             None,
         ),
         (
+            "POST",
+            "/api/v1/loans/999/repayments",
+            Some(Permission::RepaymentPost),
+            Some(json!({"amount": "100.00"})),
+        ),
+        (
+            "POST",
+            "/api/v1/loans/999/prepayments",
+            Some(Permission::RepaymentPost),
+            Some(json!({"amount": "100.00", "mode": "reduce_term"})),
+        ),
+        (
+            "POST",
+            "/api/v1/loans/999/payoff",
+            Some(Permission::RepaymentPost),
+            Some(json!({"amount": "100.00"})),
+        ),
+        (
+            "GET",
+            "/api/v1/loans/999/payoff",
+            Some(Permission::LoanRead),
+            None,
+        ),
+        (
+            "POST",
+            "/api/v1/eod/run",
+            Some(Permission::EodRun),
+            // the day before the open business date: closed already, nothing changes
+            Some(json!({"until": "2026-11-22"})),
+        ),
+        ("GET", "/api/v1/eod/runs", Some(Permission::LoanRead), None),
+        (
             "GET",
             "/api/v1/policies",
             Some(Permission::ApplicationRead),

@@ -41,6 +41,9 @@ pub const DEFAULT_PARTITION_SIZE: i64 = 20_000;
 /// The most dates one run catches up.
 pub const MAX_CATCH_UP_DAYS: i64 = 3_700;
 
+/// The most concurrent workers one process runs.
+pub const MAX_WORKERS: usize = 64;
+
 /// What one partition (and, summed, one close) did.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CloseStats {
@@ -230,7 +233,9 @@ async fn close_date(
             Ok::<(), ServiceError>(())
         }
     };
-    let workers: Vec<_> = (0..opts.workers.clamp(1, 64)).map(worker).collect();
+    let workers: Vec<_> = (0..opts.workers.clamp(1, MAX_WORKERS))
+        .map(worker)
+        .collect();
     for result in futures_join_all(workers).await {
         result?;
     }

@@ -29,6 +29,9 @@ use crate::{Actor, App, Permission, ServiceError, Violation, record};
 /// The longest a backdated repayment may reach back, in days.
 pub const MAX_BACKDATE_DAYS: i64 = 31;
 
+/// The longest Idempotency-Key accepted, in bytes (as for a disbursement).
+pub const MAX_IDEMPOTENCY_KEY_BYTES: usize = 200;
+
 /// A repayment as asked for.
 #[derive(Clone, Debug, Default, Deserialize, Serialize)]
 pub struct RepaymentInput {
@@ -157,8 +160,9 @@ impl Operation {
 ///
 /// # Errors
 /// Forbidden without `repayment:post`; [`ServiceError::Invalid`] naming `amount`,
-/// `paid_on`, `channel` or `reference`; not found; a conflict for a loan not being serviced
-/// or an Idempotency-Key used for another request.
+/// `paid_on`, `channel`, `reference` or `Idempotency-Key` (empty or too long); not found;
+/// a conflict for a loan not being serviced or an Idempotency-Key used for another request
+/// (for a prepayment the mode is part of the request).
 pub async fn repay(
     app: &App,
     actor: &Actor,
@@ -309,10 +313,22 @@ async fn execute(
     op: Operation,
 ) -> Result<RepaymentView, ServiceError> {
     actor.require(Permission::RepaymentPost)?;
+    if let Some(key) = key
+        && (key.is_empty() || key.len() > MAX_IDEMPOTENCY_KEY_BYTES)
+    {
+        return Err(ServiceError::invalid(
+            "Idempotency-Key",
+            format!("must be 1–{MAX_IDEMPOTENCY_KEY_BYTES} characters"),
+        ));
+    }
     let business_date = app.business_date().await?;
     let c = check(input, business_date)?;
     let scope = format!("{}:{loan_id}", op.kind());
-    let request = serde_json::to_string(input).unwrap_or_default();
+    let mut request = serde_json::to_string(input).unwrap_or_default();
+    if let Operation::Prepay(mode) = &op {
+        // the mode is part of the request: the same key with the other mode is refused
+        request.push_str(&format!("\u{1f}{mode:?}"));
+    }
     let request_hash = hex::encode(Sha256::digest(request.as_bytes()));
     let at = timestamp(app.now());
 

@@ -323,3 +323,50 @@ async fn a_rerun_changes_nothing_and_bad_input_is_refused() {
         assert_ledger_ok(&app, &admin, t.label).await;
     }
 }
+
+#[tokio::test]
+async fn a_loan_is_resolved_by_its_id_or_its_external_id() {
+    for (app, admin, t) in apps().await {
+        let customer = bank(&app, &admin).await;
+        let id = book_loan(
+            &app,
+            &admin,
+            &BookLoanInput {
+                external_id: Some("LEGACY-0042".into()),
+                customer_id: customer,
+                product_code: "SVC".into(),
+                principal: cny("5000"),
+                annual_rate: AnnualRate::parse("0.12").unwrap(),
+                term: 6,
+                method: RepaymentMethod::Annuity,
+                funding_source: "OWN".into(),
+            },
+        )
+        .await
+        .unwrap();
+        assert_eq!(
+            loans::resolve(&app, &admin, &id.to_string()).await.unwrap(),
+            id
+        );
+        assert_eq!(
+            loans::resolve(&app, &admin, "LEGACY-0042").await.unwrap(),
+            id,
+            "{}",
+            t.label
+        );
+        // digits are an id, looked up by the use case that takes it
+        assert_eq!(loans::resolve(&app, &admin, "007").await.unwrap(), 7);
+        for unknown in [
+            "legacy-0042",
+            "",
+            "99999999999999999999",
+            &"X".repeat(loans::MAX_EXTERNAL_ID_CHARS + 1),
+        ] {
+            let r = loans::resolve(&app, &admin, unknown).await;
+            assert!(
+                matches!(r, Err(ServiceError::NotFound(_))),
+                "{unknown}: {r:?}"
+            );
+        }
+    }
+}
