@@ -21,7 +21,7 @@ pub enum EodCommand {
         #[arg(long, value_name = "DATE")]
         until: Option<NaiveDate>,
         /// Concurrent workers in this process (other processes may join the same close).
-        #[arg(long, default_value_t = 1)]
+        #[arg(long, default_value_t = 2)]
         workers: usize,
         /// Loan ids per partition.
         #[arg(long, default_value_t = eod::DEFAULT_PARTITION_SIZE)]
