@@ -40,7 +40,7 @@ principal_outstanding_minor, due_principal_minor, overdue_principal_minor, inter
 due_interest_minor, overdue_interest_minor, penalty_interest_minor, penalty_micro, compound_interest_minor, \
 compound_micro, fees_due_minor, advance_balance_minor, interest_off_book_minor, penalty_off_book_minor, \
 provision_minor, period_accrued_minor, period_interest_minor, period_start, next_due, next_installment, \
-due_since, oldest_unpaid_due, dpd, five_tier_class, on_time_streak, non_accrual, last_closed, version";
+due_since, oldest_unpaid_due, dpd, five_tier_class, class_override, on_time_streak, non_accrual, last_closed, version";
 
 /// Parses `YYYY-MM-DD` quickly (the close parses millions of dates).
 pub fn parse_date(text: &str) -> Option<NaiveDate> {
@@ -101,6 +101,13 @@ fn balance_from(r: &AnyRow) -> Result<BalanceRow, StoreError> {
         dpd: u32_col(r, "dpd")?,
         class: FiveTier::parse(&class)
             .ok_or_else(|| StoreError::Corrupt(format!("five_tier_class '{class}'")))?,
+        class_override: r
+            .try_get::<Option<String>, _>("class_override")?
+            .map(|c| {
+                FiveTier::parse(&c)
+                    .ok_or_else(|| StoreError::Corrupt(format!("class_override '{c}'")))
+            })
+            .transpose()?,
         on_time_streak: u32_col(r, "on_time_streak")?,
         non_accrual: r.try_get::<i64, _>("non_accrual")? != 0,
         last_closed: date_col(r, "last_closed")?.unwrap_or(NaiveDate::MIN),
@@ -232,7 +239,7 @@ pub async fn write_balances(tx: &mut Tx<'_>, rows: &[BalanceRow]) -> Result<u64,
              period_start = v.column20, next_due = v.column21, next_installment = v.column22, due_since = v.column23, \
              oldest_unpaid_due = v.column24, dpd = v.column25, five_tier_class = v.column26, on_time_streak = v.column27, \
              non_accrual = v.column28, last_closed = v.column29, active = v.column30, annual_rate = v.column31, \
-             version = loan_balances.version + 1 FROM (VALUES ",
+             class_override = v.column32, version = loan_balances.version + 1 FROM (VALUES ",
         );
         for (n, row) in chunk.iter().enumerate() {
             let a = &row.account;
@@ -271,7 +278,7 @@ pub async fn write_balances(tx: &mut Tx<'_>, rows: &[BalanceRow]) -> Result<u64,
             push_date(&mut sql, a.oldest_unpaid_due);
             let _ = write!(
                 sql,
-                ",{},'{}',{},{},'{}',{},'{}')",
+                ",{},'{}',{},{},'{}',{},'{}',",
                 a.dpd,
                 a.class.code(),
                 a.on_time_streak,
@@ -280,6 +287,12 @@ pub async fn write_balances(tx: &mut Tx<'_>, rows: &[BalanceRow]) -> Result<u64,
                 i64::from(row.active),
                 row.annual_rate.replace('\'', "''"),
             );
+            match a.class_override {
+                Some(c) => {
+                    let _ = write!(sql, "'{}')", c.code());
+                }
+                None => sql.push_str("NULL)"),
+            }
         }
         sql.push_str(
             ") AS v WHERE loan_balances.loan_id = v.column1 AND loan_balances.version = v.column2",
