@@ -1,6 +1,6 @@
 //! Servicing (贷后核算): the daily close ([`eod`]), repayments, payoff and prepayment
 //! ([`repayments`]), and the servicing row each disbursed loan gets ([`activate`]);
-//! restructuring and LPR repricing ([`restructure`], [`lpr`]), write-off and recovery
+//! restructuring ([`restructure`]), the LPR table and repricing ([`lpr`], [`repricing`]), write-off and recovery
 //! ([`write_off`]), closing tasks and archiving ([`closing`]), class overrides
 //! ([`class_override`]).
 //!
@@ -13,6 +13,7 @@ pub mod closing;
 pub mod eod;
 pub mod lpr;
 pub mod repayments;
+pub mod repricing;
 pub mod requests;
 pub mod restructure;
 #[cfg(test)]

@@ -12,34 +12,34 @@
 //! interest only) and `lpr_conversion` (the rate floats on the LPR from the next repricing
 //! date; the schedule is unchanged until then).
 //!
-//! [`reprice_due`] runs at the start of each daily close: every floating loan whose
-//! repricing date has come gets the latest LPR of its tenor published on or before that
-//! date plus its spread, applied like a rate change (it is in the contract: no approval),
-//! recorded as an applied `lpr_repricing` restructure by `eod`.
+//! [`reprice_due`] (in [`super::repricing`]) runs at the start of each daily close: every
+//! floating loan whose repricing date has come gets the latest LPR of its tenor published
+//! on or before that date plus its spread, applied like a rate change (it is in the
+//! contract: no approval), recorded as an applied `lpr_repricing` restructure by `eod`.
 
 use chrono::NaiveDate;
 use loanbook_core::money::{Currency, Money};
 use loanbook_core::rate::AnnualRate;
 use loanbook_core::schedule::RepaymentMethod;
 use loanbook_core::servicing::OpenInstallment;
-use loanbook_core::servicing::lpr::{LprTenor, RepricingRule, floating_rate, latest_on};
+use loanbook_core::servicing::lpr::{LprTenor, RepricingRule};
 use loanbook_core::servicing::prepayment::PrepaymentError;
 use loanbook_core::servicing::restructure::{Restructure, extension_limit, restructure};
 use loanbook_store::Tx;
 use loanbook_store::audit::timestamp;
 use loanbook_store::loans::{self as loans_store, LoanTransactionRow};
-use loanbook_store::restructuring::{
-    self as rstore, Decision, FloatingRow, RequestRow, RequestTable,
-};
+use loanbook_store::restructuring::{self as rstore, Decision, RequestRow, RequestTable};
 use loanbook_store::servicing::{self as store, BalanceRow};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
+use super::repricing;
+pub use super::repricing::{RepricingReport, reprice_due};
 use super::requests::{self, RequestView};
 use super::{load_locked, open_only, repayments::template_of};
-use crate::{Actor, App, Permission, Role, ServiceError, record};
+use crate::{Actor, App, Permission, ServiceError, record};
 
-const TABLE: RequestTable = RequestTable::Restructures;
+pub(super) const TABLE: RequestTable = RequestTable::Restructures;
 
 /// A restructure as asked for: `kind` and the fields it takes.
 #[derive(Clone, Debug, Default, Deserialize, Serialize)]
@@ -193,7 +193,7 @@ pub async fn request(
             plan(&mut tx, app, &row, &product, c).await?;
         }
         Change::LprConversion { tenor, spread, .. } => {
-            conversion_spread(&mut tx, &row, *tenor, *spread, business_date).await?;
+            repricing::conversion_spread(&mut tx, &row, *tenor, *spread, business_date).await?;
         }
     }
     let stored = RestructureInput {
@@ -257,7 +257,7 @@ pub async fn approve(app: &App, actor: &Actor, id: i64) -> Result<RequestView, S
             tenor,
             spread,
             rule,
-        } => convert(&mut tx, app, actor, &row, (*tenor, *spread, *rule), id).await?,
+        } => repricing::convert(&mut tx, app, actor, &row, (*tenor, *spread, *rule), id).await?,
     };
     let result_json = result.to_string();
     let applied_on = business_date.to_string();
@@ -321,7 +321,7 @@ pub async fn list(
 }
 
 /// A new schedule after the current installment, ready to write.
-struct Plan {
+pub(super) struct Plan {
     change: Restructure,
     current: u32,
     old: Vec<OpenInstallment>,
@@ -342,7 +342,7 @@ fn schedule_error(change: &Restructure, e: PrepaymentError) -> ServiceError {
 }
 
 /// Computes the new schedule of `change` on the loan as it stands (nothing written).
-async fn plan(
+pub(super) async fn plan(
     tx: &mut Tx<'_>,
     app: &App,
     row: &BalanceRow,
@@ -392,7 +392,7 @@ async fn extended_periods(app: &App, loan_id: i64) -> Result<u32, ServiceError> 
 
 /// Archives the installments a plan replaces, writes the new ones and the loan's new
 /// terms, and records the `restructure` transaction; returns what changed.
-async fn write_plan(
+pub(super) async fn write_plan(
     tx: &mut Tx<'_>,
     app: &App,
     actor: &Actor,
@@ -413,16 +413,19 @@ async fn write_plan(
     match &p.change {
         Restructure::RateChange { new_rate } => {
             row.annual_rate = new_rate.as_decimal().to_string();
-            if store::write_balances(tx, std::slice::from_ref(row)).await? != 1 {
-                return Err(ServiceError::Conflict(format!(
-                    "loan {loan_id} changed meanwhile; retry"
-                )));
-            }
-            row.version += 1;
         }
         Restructure::PlanChange { method: m } => method = m.code().to_owned(),
         _ => {}
     }
+    // written even when only the installments changed: the version moves, so a close
+    // that read the loan before this commit redoes its partition instead of writing the
+    // old installments back
+    if store::write_balances(tx, std::slice::from_ref(row)).await? != 1 {
+        return Err(ServiceError::Conflict(format!(
+            "loan {loan_id} changed meanwhile; retry"
+        )));
+    }
+    row.version += 1;
     let m = |minor: i64| Money::from_minor(minor, Currency::CNY);
     let maturity = |list: &[OpenInstallment]| list.last().map(|i| i.due_date.to_string());
     let new_maturity = maturity(&p.new).unwrap_or_else(|| loan.maturity_date.clone());
@@ -467,7 +470,7 @@ async fn write_plan(
 }
 
 /// Records the `restructure` loan transaction (no money: amount 0, no entry).
-async fn record_transaction(
+pub(super) async fn record_transaction(
     tx: &mut Tx<'_>,
     app: &App,
     actor: &Actor,
@@ -498,253 +501,5 @@ async fn record_transaction(
         id,
     )
     .await?;
-    Ok(())
-}
-
-/// The latest published rates of `tenor`: (effective date, rate).
-async fn published(
-    tx: &mut Tx<'_>,
-    tenor: LprTenor,
-) -> Result<Vec<(NaiveDate, Decimal)>, ServiceError> {
-    Ok(rstore::lpr_rates(&mut **tx)
-        .await?
-        .into_iter()
-        .filter(|r| r.tenor == tenor.code())
-        .filter_map(|r| {
-            Some((
-                store::parse_date(&r.effective_date)?,
-                r.rate.parse::<Decimal>().ok()?,
-            ))
-        })
-        .collect())
-}
-
-/// The spread of an LPR conversion: as given, or the current rate less the latest LPR
-/// (the rate is then unchanged at conversion).
-async fn conversion_spread(
-    tx: &mut Tx<'_>,
-    row: &BalanceRow,
-    tenor: LprTenor,
-    spread: Option<Decimal>,
-    business_date: NaiveDate,
-) -> Result<Decimal, ServiceError> {
-    if let Some(s) = spread {
-        return Ok(s);
-    }
-    let (_, lpr) = latest_on(&published(tx, tenor).await?, business_date).ok_or_else(|| {
-        ServiceError::invalid(
-            "rate_spread",
-            format!(
-                "no {} LPR is published on or before {business_date}: give the spread, or import the LPR first",
-                tenor.code()
-            ),
-        )
-    })?;
-    Ok((super::parse_rate(&row.annual_rate)? - lpr).normalize())
-}
-
-/// Makes the loan's rate float on the LPR from its next repricing date.
-async fn convert(
-    tx: &mut Tx<'_>,
-    app: &App,
-    actor: &Actor,
-    row: &BalanceRow,
-    (tenor, spread, rule): (LprTenor, Option<Decimal>, RepricingRule),
-    restructure_id: i64,
-) -> Result<serde_json::Value, ServiceError> {
-    let loan_id = row.account.loan_id;
-    let business_date = app.business_date().await?;
-    let spread = conversion_spread(tx, row, tenor, spread, business_date).await?;
-    let loan = loans_store::loan(&mut **tx, loan_id)
-        .await?
-        .ok_or_else(|| ServiceError::NotFound(format!("loan {loan_id}")))?;
-    let start = store::parse_date(&loan.start_date)
-        .ok_or_else(|| ServiceError::Conflict(format!("loan {loan_id}: start date")))?;
-    let next = rule
-        .next_after(start, business_date)
-        .ok_or_else(|| ServiceError::Conflict("no repricing date in range".into()))?;
-    rstore::set_floating(
-        tx,
-        &FloatingRow {
-            loan_id,
-            lpr_tenor: tenor.code().into(),
-            rate_spread: spread.to_string(),
-            repricing_rule: rule.code().into(),
-            next_repricing: next.to_string(),
-            start_date: loan.start_date.clone(),
-        },
-    )
-    .await?;
-    let result = serde_json::json!({
-        "kind": "lpr_conversion",
-        "lpr_tenor": tenor.code(),
-        "rate_spread": spread.to_string(),
-        "repricing_rule": rule.code(),
-        "next_repricing": next.to_string(),
-        "annual_rate": row.annual_rate,
-    });
-    record_transaction(
-        tx,
-        app,
-        actor,
-        loan_id,
-        restructure_id,
-        business_date,
-        &result,
-    )
-    .await?;
-    Ok(result)
-}
-
-/// What [`reprice_due`] did.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
-pub struct RepricingReport {
-    /// Loans whose rate changed (schedule replaced after the current period).
-    pub repriced: u64,
-    /// Loans due whose rate came out the same, or with nothing left to reschedule.
-    pub unchanged: u64,
-    /// Loans left for a later close: no LPR of their tenor published yet, or a rate out
-    /// of range (logged).
-    pub skipped: u64,
-}
-
-/// Floating loans repriced per transaction.
-const REPRICE_BATCH: i64 = 200;
-
-/// Reprices every floating loan due on or before `date` (the close of `date` calls it
-/// first): rate = latest LPR of its tenor on or before its repricing date + spread, from
-/// the next due date on; the next repricing date follows the loan's rule. Idempotent: a
-/// repriced loan's next date moves past `date`.
-///
-/// # Errors
-/// A database error; a loan whose stored terms do not parse.
-pub async fn reprice_due(app: &App, date: NaiveDate) -> Result<RepricingReport, ServiceError> {
-    let actor = Actor {
-        user_id: 0,
-        username: "eod".into(),
-        role: Role::Admin,
-        request_id: None,
-    };
-    let mut report = RepricingReport::default();
-    let mut after = 0;
-    loop {
-        let mut tx = app.db().begin().await?;
-        let due = rstore::repricing_due(
-            &mut tx,
-            &date.to_string(),
-            after,
-            REPRICE_BATCH,
-            app.db().backend(),
-        )
-        .await?;
-        let Some(last) = due.last() else {
-            tx.rollback().await?;
-            break;
-        };
-        after = last.loan_id;
-        for f in &due {
-            reprice_one(&mut tx, app, &actor, f, date, &mut report).await?;
-        }
-        tx.commit().await?;
-    }
-    Ok(report)
-}
-
-async fn reprice_one(
-    tx: &mut Tx<'_>,
-    app: &App,
-    actor: &Actor,
-    f: &FloatingRow,
-    date: NaiveDate,
-    report: &mut RepricingReport,
-) -> Result<(), ServiceError> {
-    let loan_id = f.loan_id;
-    let corrupt = |what: &str| ServiceError::Conflict(format!("loan {loan_id}: stored {what}"));
-    let tenor = LprTenor::parse(&f.lpr_tenor).ok_or_else(|| corrupt("lpr_tenor"))?;
-    let rule = RepricingRule::parse(&f.repricing_rule).ok_or_else(|| corrupt("repricing_rule"))?;
-    let spread: Decimal = f.rate_spread.parse().map_err(|_| corrupt("rate_spread"))?;
-    let on = store::parse_date(&f.next_repricing).ok_or_else(|| corrupt("next_repricing"))?;
-    let start = store::parse_date(&f.start_date).ok_or_else(|| corrupt("start_date"))?;
-    let Some((published_on, lpr)) = latest_on(&published(tx, tenor).await?, on) else {
-        tracing::warn!(loan_id, tenor = tenor.code(), %on, "no LPR published: repricing waits");
-        report.skipped += 1;
-        return Ok(());
-    };
-    let new_rate = match floating_rate(lpr, spread) {
-        Ok(rate) => rate,
-        Err(e) => {
-            tracing::warn!(loan_id, %e, "floating rate out of range: repricing waits");
-            report.skipped += 1;
-            return Ok(());
-        }
-    };
-    let next = rule
-        .next_after(start, date)
-        .ok_or_else(|| corrupt("repricing date"))?;
-    rstore::set_next_repricing(tx, loan_id, &next.to_string()).await?;
-    let (mut row, product, _) = load_locked(tx, app, loan_id).await?;
-    if super::parse_rate(&row.annual_rate)? == new_rate.as_decimal() {
-        report.unchanged += 1;
-        return Ok(());
-    }
-    let change = Restructure::RateChange { new_rate };
-    let p = match plan(tx, app, &row, &product, &change).await {
-        Ok(p) => p,
-        // every installment has fallen due, or the current one is the last
-        Err(ServiceError::Invalid(_)) => {
-            report.unchanged += 1;
-            return Ok(());
-        }
-        Err(e) => return Err(e),
-    };
-    let request = serde_json::json!({
-        "kind": "lpr_repricing",
-        "lpr_tenor": tenor.code(),
-        "lpr": lpr.to_string(),
-        "lpr_effective_date": published_on.to_string(),
-        "rate_spread": spread.to_string(),
-        "repricing_date": on.to_string(),
-        "new_rate": new_rate.to_string(),
-    });
-    let at = timestamp(app.now());
-    let id = rstore::insert_request(
-        tx,
-        TABLE,
-        &RequestRow {
-            loan_id,
-            kind: "lpr_repricing".into(),
-            status: "applied".into(),
-            request_json: request.to_string(),
-            reason: format!("LPR repricing on {on}"),
-            requested_by: actor.username.clone(),
-            requested_at: at.clone(),
-            decided_by: Some(actor.username.clone()),
-            decided_at: Some(at),
-            applied_on: Some(date.to_string()),
-            result_json: "{}".into(),
-            ..RequestRow::default()
-        },
-    )
-    .await?;
-    let before = row.account.clone();
-    let result = write_plan(tx, app, actor, &mut row, &p, id, date).await?;
-    loans_store::update_texts(
-        tx,
-        "UPDATE restructures SET result_json = $1 WHERE id = $2",
-        &[&result.to_string()],
-        id,
-    )
-    .await?;
-    record(
-        tx,
-        actor,
-        "loan.lpr_repricing",
-        "loan",
-        &loan_id.to_string(),
-        Some(serde_json::to_value(&before).unwrap_or_default()),
-        Some(result),
-    )
-    .await?;
-    report.repriced += 1;
     Ok(())
 }

@@ -517,3 +517,111 @@ fn remove_nothing_now() -> ClassOverrideInput {
         reason: "guarantor replaced".into(),
     }
 }
+
+#[tokio::test]
+async fn rate_change_principal_grace_plan_change_and_conversion_through_approval() {
+    let officer = user("wang", Role::LoanOfficer);
+    let approver = user("li", Role::Approver);
+    for (app, admin, t) in apps().await {
+        let customer = bank(&app, &admin).await;
+        // 12,000.00 at 12% over 12 months: 11,053.81 left after installment 1
+        let id = book(&app, &admin, customer, "12000", "0.12", 12).await;
+        let rate = RestructureInput {
+            kind: "rate_change".into(),
+            new_rate: Some("0.06".into()),
+            reason: "competitor offer".into(),
+            ..RestructureInput::default()
+        };
+        let r = restructure::request(&app, &officer, id, &rate)
+            .await
+            .unwrap();
+        refused_by_four_eyes(
+            restructure::reject(&app, &user("wang", Role::Admin), r.id, "no").await,
+        );
+        let rejected = restructure::reject(&app, &approver, r.id, "not justified")
+            .await
+            .unwrap();
+        assert_eq!(
+            (rejected.status.as_str(), rejected.decision_note.as_deref()),
+            ("rejected", Some("not justified")),
+            "{}",
+            t.label
+        );
+        assert!(matches!(
+            restructure::approve(&app, &approver, r.id).await,
+            Err(ServiceError::Conflict(_))
+        ));
+        // three interest-only periods after the current one: 11,053.81 × 1% = 110.54 each
+        let grace = RestructureInput {
+            kind: "principal_grace".into(),
+            grace_periods: Some(3),
+            reason: "harvest failed".into(),
+            ..RestructureInput::default()
+        };
+        let g = restructure::request(&app, &officer, id, &grace)
+            .await
+            .unwrap();
+        restructure::approve(&app, &approver, g.id).await.unwrap();
+        let schedule = loans::schedule(&app, &admin, id).await.unwrap();
+        for i in &schedule[1..4] {
+            assert_eq!(
+                (i.principal, i.interest),
+                (cny("0"), cny("110.54")),
+                "{}",
+                t.label
+            );
+        }
+        assert!(schedule[4].principal.is_positive());
+        // then equal principal for the rest: 11,053.81 / 11 = 1,004.89, interest 110.54
+        let plan = RestructureInput {
+            kind: "plan_change".into(),
+            method: Some("equal-principal".into()),
+            reason: "borrower prefers falling installments".into(),
+            ..RestructureInput::default()
+        };
+        let p = restructure::request(&app, &officer, id, &plan)
+            .await
+            .unwrap();
+        restructure::approve(&app, &approver, p.id).await.unwrap();
+        let schedule = loans::schedule(&app, &admin, id).await.unwrap();
+        assert_eq!(
+            (schedule[1].principal, schedule[1].interest),
+            (cny("1004.89"), cny("110.54"))
+        );
+        assert_eq!(
+            loans::get(&app, &admin, id).await.unwrap().method,
+            "equal_principal"
+        );
+        // both replaced schedules are kept
+        let history = loanbook_store::testing::count(
+            app.db(),
+            &format!("SELECT COUNT(*) FROM installment_history WHERE loan_id = {id}"),
+        )
+        .await;
+        assert_eq!(history, 22);
+        // a conversion without a spread keeps the rate: 12% − 1y LPR 3% = 9%
+        lpr::import_csv(
+            &app,
+            &admin,
+            b"tenor,effective_date,rate\n1y,2026-10-20,0.03\n",
+        )
+        .await
+        .unwrap();
+        let convert = RestructureInput {
+            kind: "lpr_conversion".into(),
+            lpr_tenor: Some("1y".into()),
+            repricing_rule: Some("anniversary".into()),
+            reason: "pricing base converted".into(),
+            ..RestructureInput::default()
+        };
+        let c = restructure::request(&app, &officer, id, &convert)
+            .await
+            .unwrap();
+        let done = restructure::approve(&app, &approver, c.id).await.unwrap();
+        assert_eq!(done.result["rate_spread"], "0.09");
+        assert_eq!(done.result["next_repricing"], "2027-11-23");
+        assert_eq!(pay_installment(&app, &admin, id, 1).await, cny("120.00"));
+        assert_eq!(pay_installment(&app, &admin, id, 2).await, cny("110.54"));
+        assert_ledger_ok(&app, &admin, t.label).await;
+    }
+}
