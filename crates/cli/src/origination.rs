@@ -97,6 +97,8 @@ pub enum LoanCommand {
         #[arg(long)]
         json: bool,
     },
+    #[command(flatten)]
+    Ops(crate::loan_ops::LoanOps),
 }
 
 /// Runs an application command.
@@ -230,8 +232,11 @@ pub async fn payment(location: &Location, c: &PaymentCommand) -> Result<String, 
 
 /// Runs a loan command.
 pub async fn loan(location: &Location, c: &LoanCommand) -> Result<String, CliError> {
+    let (id, as_json) = match c {
+        LoanCommand::Show { id, json } => (id, json),
+        LoanCommand::Ops(ops) => return crate::loan_ops::run(location, ops).await,
+    };
     let app = location.app().await?;
-    let LoanCommand::Show { id, json: as_json } = c;
     let l = loans::get(&app, &operator(), *id).await?;
     if *as_json {
         return json(&l);

@@ -40,7 +40,7 @@ principal_outstanding_minor, due_principal_minor, overdue_principal_minor, inter
 due_interest_minor, overdue_interest_minor, penalty_interest_minor, penalty_micro, compound_interest_minor, \
 compound_micro, fees_due_minor, advance_balance_minor, interest_off_book_minor, penalty_off_book_minor, \
 provision_minor, period_accrued_minor, period_interest_minor, period_start, next_due, next_installment, \
-due_since, oldest_unpaid_due, dpd, five_tier_class, on_time_streak, non_accrual, last_closed, version";
+due_since, oldest_unpaid_due, dpd, five_tier_class, class_override, on_time_streak, non_accrual, last_closed, version";
 
 /// Parses `YYYY-MM-DD` quickly (the close parses millions of dates).
 pub fn parse_date(text: &str) -> Option<NaiveDate> {
@@ -102,9 +102,16 @@ fn balance_from(r: &AnyRow) -> Result<BalanceRow, StoreError> {
         dpd: u32_col(r, 28)?,
         class: FiveTier::parse(&class)
             .ok_or_else(|| StoreError::Corrupt(format!("five_tier_class '{class}'")))?,
-        on_time_streak: u32_col(r, 30)?,
-        non_accrual: i(31)? != 0,
-        last_closed: date_col(r, 32)?.unwrap_or(NaiveDate::MIN),
+        class_override: r
+            .try_get::<Option<String>, _>(30)?
+            .map(|c| {
+                FiveTier::parse(&c)
+                    .ok_or_else(|| StoreError::Corrupt(format!("class_override '{c}'")))
+            })
+            .transpose()?,
+        on_time_streak: u32_col(r, 31)?,
+        non_accrual: i(32)? != 0,
+        last_closed: date_col(r, 33)?.unwrap_or(NaiveDate::MIN),
     };
     Ok(BalanceRow {
         account,
@@ -113,7 +120,7 @@ fn balance_from(r: &AnyRow) -> Result<BalanceRow, StoreError> {
         funding_source: r.try_get(3)?,
         annual_rate: r.try_get(4)?,
         active: i(5)? != 0,
-        version: i(33)?,
+        version: i(34)?,
     })
 }
 
@@ -157,7 +164,7 @@ pub async fn balance_of(db: &Db, loan_id: i64) -> Result<Option<BalanceRow>, Sto
 }
 
 /// The fields of a packed servicing row, in order (all but the funding source).
-const PACKED: [&str; 33] = [
+const PACKED: [&str; 34] = [
     "loan_id",
     "product_code",
     "product_version",
@@ -187,17 +194,19 @@ const PACKED: [&str; 33] = [
     "oldest_unpaid_due",
     "dpd",
     "five_tier_class",
+    "class_override",
     "on_time_streak",
     "non_accrual",
     "last_closed",
     "version",
 ];
 
-const NULLABLE: [&str; 5] = [
+const NULLABLE: [&str; 6] = [
     "period_start",
     "next_due",
     "due_since",
     "oldest_unpaid_due",
+    "class_override",
     "last_closed",
 ];
 
@@ -268,9 +277,14 @@ fn unpack(row: &str) -> Result<BalanceRow, StoreError> {
         oldest_unpaid_due: d(26)?,
         dpd: u(27)?,
         class: FiveTier::parse(f[28]).ok_or_else(corrupt)?,
-        on_time_streak: u(29)?,
-        non_accrual: i(30)? != 0,
-        last_closed: d(31)?.unwrap_or(NaiveDate::MIN),
+        class_override: if f[29].is_empty() {
+            None
+        } else {
+            Some(FiveTier::parse(f[29]).ok_or_else(corrupt)?)
+        },
+        on_time_streak: u(30)?,
+        non_accrual: i(31)? != 0,
+        last_closed: d(32)?.unwrap_or(NaiveDate::MIN),
     };
     Ok(BalanceRow {
         account,
@@ -279,7 +293,7 @@ fn unpack(row: &str) -> Result<BalanceRow, StoreError> {
         funding_source: String::new(),
         annual_rate: f[3].to_owned(),
         active: i(4)? != 0,
-        version: i(32)?,
+        version: i(33)?,
     })
 }
 
@@ -369,7 +383,7 @@ pub async fn write_balances(tx: &mut Tx<'_>, rows: &[BalanceRow]) -> Result<u64,
              period_start = v.column20, next_due = v.column21, next_installment = v.column22, due_since = v.column23, \
              oldest_unpaid_due = v.column24, dpd = v.column25, five_tier_class = v.column26, on_time_streak = v.column27, \
              non_accrual = v.column28, last_closed = v.column29, active = v.column30, annual_rate = v.column31, \
-             version = loan_balances.version + 1 FROM (VALUES ",
+             class_override = v.column32, version = loan_balances.version + 1 FROM (VALUES ",
         );
         for (n, row) in chunk.iter().enumerate() {
             let a = &row.account;
@@ -408,7 +422,7 @@ pub async fn write_balances(tx: &mut Tx<'_>, rows: &[BalanceRow]) -> Result<u64,
             push_date(&mut sql, a.oldest_unpaid_due);
             let _ = write!(
                 sql,
-                ",{},'{}',{},{},'{}',{},'{}')",
+                ",{},'{}',{},{},'{}',{},'{}',",
                 a.dpd,
                 a.class.code(),
                 a.on_time_streak,
@@ -417,6 +431,12 @@ pub async fn write_balances(tx: &mut Tx<'_>, rows: &[BalanceRow]) -> Result<u64,
                 i64::from(row.active),
                 row.annual_rate.replace('\'', "''"),
             );
+            match a.class_override {
+                Some(c) => {
+                    let _ = write!(sql, "'{}')", c.code());
+                }
+                None => sql.push_str("NULL)"),
+            }
         }
         sql.push_str(
             ") AS v WHERE loan_balances.loan_id = v.column1 AND loan_balances.version = v.column2",
@@ -1080,7 +1100,7 @@ mod tests {
 
     #[test]
     fn packed_rows_unpack_and_refuse_garbage() {
-        let row = "7,B-ANNUITY,1,0.0435,1,100,0,0,5,0,0,0,0,0,0,0,0,0,0,1,5,362,2026-01-31,2026-02-28,1,,,0,pass,0,0,2026-02-04,3";
+        let row = "7,B-ANNUITY,1,0.0435,1,100,0,0,5,0,0,0,0,0,0,0,0,0,0,1,5,362,2026-01-31,2026-02-28,1,,,0,pass,,0,0,2026-02-04,3";
         let b = unpack(row).unwrap();
         assert_eq!(
             (b.account.loan_id, b.account.period_interest, b.version),

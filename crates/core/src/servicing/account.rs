@@ -70,6 +70,9 @@ pub struct LoanAccount {
     pub dpd: u32,
     /// Five-tier class at the last close.
     pub class: FiveTier,
+    /// A manual class (set through approval) the close does not upgrade from; it ends
+    /// when days past due give a worse class ([`super::class_override`]).
+    pub class_override: Option<FiveTier>,
     /// Installments paid in full on time since the class last changed.
     pub on_time_streak: u32,
     /// Interest is no longer recognised as income (非应计, more than 90 days past due).
@@ -109,6 +112,7 @@ impl LoanAccount {
             oldest_unpaid_due: None,
             dpd: 0,
             class: FiveTier::Pass,
+            class_override: None,
             on_time_streak: 0,
             non_accrual: false,
             last_closed: start.pred_opt().unwrap_or(start),

@@ -261,6 +261,7 @@ async fn close_date(
     progress: Progress<'_>,
 ) -> Result<CloseReport, ServiceError> {
     let started = Instant::now();
+    super::restructure::reprice_due(app, date).await?;
     let total = prepare(app, date, opts.partition_size).await?;
     let done = std::sync::atomic::AtomicU64::new(0);
     let worker = |n: usize| {

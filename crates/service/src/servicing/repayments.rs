@@ -463,6 +463,7 @@ async fn execute(
     let loan_status = if settled { "closed" } else { "active" };
     if settled {
         set_loan_status(&mut tx, loan_id, "closed", &at).await?;
+        super::closing::open_release_task(&mut tx, loan_id, business_date, &at).await?;
     }
     let view = RepaymentView {
         transaction_id,

@@ -48,6 +48,11 @@ const MIGRATIONS: &[Migration] = &[
         name: "servicing",
         sql: include_str!("0006_servicing.sql"),
     },
+    Migration {
+        version: 7,
+        name: "restructuring",
+        sql: include_str!("0007_restructuring.sql"),
+    },
 ];
 
 /// The newest schema version this binary knows.
