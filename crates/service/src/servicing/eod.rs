@@ -178,6 +178,9 @@ pub struct RunOptions {
     pub partition_size: i64,
     /// Name of this process in the partition records.
     pub worker_name: String,
+    /// Seconds a claim on a partition holds: a worker that died loses its partitions to the
+    /// others after this (a live one writes a partition in well under a second).
+    pub lease_seconds: i64,
 }
 
 impl Default for RunOptions {
@@ -187,6 +190,7 @@ impl Default for RunOptions {
             workers: 2,
             partition_size: DEFAULT_PARTITION_SIZE,
             worker_name: format!("pid-{}", std::process::id()),
+            lease_seconds: DEFAULT_LEASE_SECONDS,
         }
     }
 }
@@ -268,22 +272,26 @@ async fn close_date(
         let name = format!("{}/{n}", opts.worker_name);
         let done = &done;
         async move {
-            while process_one(app, date, &name).await? {
+            while process_one(app, date, &name, opts.lease_seconds).await? {
                 let d = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
                 progress(date, d, total);
             }
             Ok::<(), ServiceError>(())
         }
     };
-    let workers: Vec<_> = (0..opts.workers.clamp(1, MAX_WORKERS))
-        .map(worker)
-        .collect();
-    for result in futures_join_all(workers).await {
-        result?;
-    }
-    // other processes may still hold partitions: wait for them
+    // work until nothing is left; partitions held by other processes are waited for, and
+    // taken over when their claims lapse (a worker that died)
     let mut waits = 0u32;
-    while store::partitions_left(app.db().pool(), date).await? > 0 {
+    loop {
+        let workers: Vec<_> = (0..opts.workers.clamp(1, MAX_WORKERS))
+            .map(worker)
+            .collect();
+        for result in futures_join_all(workers).await {
+            result?;
+        }
+        if store::partitions_left(app.db().pool(), date).await? == 0 {
+            break;
+        }
         waits += 1;
         if waits > 36_000 {
             return Err(ServiceError::Conflict(format!(
@@ -360,10 +368,8 @@ fn fault_point(count: u64) {
 
 static PROCESSED: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
 
-/// How long a claim on a partition holds without the worker finishing it: a worker that
-/// died loses its partitions to the others after this (a live one writes a partition in
-/// well under a second).
-const LEASE_SECONDS: i64 = 10;
+/// How long a claim on a partition holds by default (see [`RunOptions::lease_seconds`]).
+pub const DEFAULT_LEASE_SECONDS: i64 = 10;
 
 /// Claims and closes one partition; false when none is left to claim.
 ///
@@ -371,9 +377,14 @@ const LEASE_SECONDS: i64 = 10;
 /// transaction (so on SQLite another worker's read overlaps this one's write), and written
 /// in one transaction that checks every loan's version and the claim: a loan changed
 /// meanwhile (a repayment) makes the partition run again; a lost claim rolls it back.
-async fn process_one(app: &App, date: NaiveDate, worker: &str) -> Result<bool, ServiceError> {
+async fn process_one(
+    app: &App,
+    date: NaiveDate,
+    worker: &str,
+    lease_seconds: i64,
+) -> Result<bool, ServiceError> {
     let now = app.now();
-    let expired = now - chrono::Duration::seconds(LEASE_SECONDS);
+    let expired = now - chrono::Duration::seconds(lease_seconds.clamp(0, 3600));
     let mut tx = app.db().begin().await?;
     let claimed = store::claim_partition(
         &mut tx,
@@ -391,7 +402,9 @@ async fn process_one(app: &App, date: NaiveDate, worker: &str) -> Result<bool, S
         return Ok(false);
     };
     for _attempt in 0..5 {
-        let work = close_partition(app, date, &p).await?;
+        let Some(work) = close_partition(app, date, &p).await? else {
+            return Ok(true);
+        };
         let mut tx = app.db().begin().await?;
         if write_partition(&mut tx, app, date, &p, &work).await? {
             let json = serde_json::to_string(&work.stats).unwrap_or_default();
@@ -439,15 +452,27 @@ async fn close_partition(
     app: &App,
     date: NaiveDate,
     p: &Partition,
-) -> Result<ClosedPartition, ServiceError> {
+) -> Result<Option<ClosedPartition>, ServiceError> {
     let previous = date.pred_opt().unwrap_or(date);
     let clock = Instant::now();
     let pool = app.db().pool();
     let mut rows =
         store::active_in_range(pool, app.db().backend(), p.lo_id, p.hi_id, previous).await?;
     let read = clock.elapsed();
-    let behind = store::out_of_step(pool, p.lo_id, p.hi_id, previous).await?;
-    if let Some((loan, last)) = behind.first() {
+    let out_of_step = store::out_of_step(pool, p.lo_id, p.hi_id, previous).await?;
+    let today = date.to_string();
+    if out_of_step
+        .iter()
+        .all(|(_, last)| last.as_deref() == Some(today.as_str()))
+        && !out_of_step.is_empty()
+    {
+        // another worker closed this partition (its claim had lapsed): nothing to do
+        return Ok(None);
+    }
+    if let Some((loan, last)) = out_of_step
+        .iter()
+        .find(|(_, last)| last.as_deref() != Some(today.as_str()))
+    {
         return Err(ServiceError::Conflict(format!(
             "loan {loan} was last closed on {} but the close of {date} needs {previous}",
             last.as_deref().unwrap_or("(never)")
@@ -547,7 +572,7 @@ async fn close_partition(
         compute_ms = (clock.elapsed() - loaded).as_millis(),
         "closed a partition in memory"
     );
-    Ok(ClosedPartition {
+    Ok(Some(ClosedPartition {
         rows,
         quiet,
         changed,
@@ -555,7 +580,7 @@ async fn close_partition(
         advances,
         per_product,
         stats,
-    })
+    }))
 }
 
 /// Writes a partition closed in memory inside `tx`; false when a loan changed meanwhile.
