@@ -354,6 +354,10 @@ async fn a_write_off_uses_the_provision_first_and_recoveries_are_income() {
             Err(ServiceError::Invalid(v)) => assert_eq!(v[0].field, "amount"),
             other => panic!("{other:?}"),
         }
+        match write_off::recover(&app, &operations, id, &three, Some("")).await {
+            Err(ServiceError::Invalid(v)) => assert_eq!(v[0].field, "Idempotency-Key"),
+            other => panic!("{other:?}"),
+        }
         let got = write_off::recover(&app, &operations, id, &three, Some("r-1"))
             .await
             .unwrap();

@@ -22,6 +22,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use super::load_locked;
+use super::repayments::MAX_IDEMPOTENCY_KEY_BYTES;
 use super::requests::{self, RequestView};
 use crate::input::{Sign, amount};
 use crate::ledger::{EntryDraft, post_in};
@@ -328,7 +329,8 @@ pub struct RecoveryInput {
 ///
 /// # Errors
 /// Forbidden without `repayment:post`; [`ServiceError::Invalid`] naming `amount` (not a
-/// positive amount, or more than what remains of the claim) or `reference`; not found
+/// positive amount, or more than what remains of the claim), `reference` or
+/// `Idempotency-Key` (empty or longer than 200 bytes); not found
 /// when the loan was not written off; a conflict for a key reused with another request.
 pub async fn recover(
     app: &App,
@@ -338,6 +340,14 @@ pub async fn recover(
     idempotency_key: Option<&str>,
 ) -> Result<WrittenOffView, ServiceError> {
     actor.require(Permission::RepaymentPost)?;
+    if let Some(key) = idempotency_key
+        && (key.is_empty() || key.len() > MAX_IDEMPOTENCY_KEY_BYTES)
+    {
+        return Err(ServiceError::invalid(
+            "Idempotency-Key",
+            format!("must be 1–{MAX_IDEMPOTENCY_KEY_BYTES} characters"),
+        ));
+    }
     let mut v = Vec::new();
     let money = amount(
         "amount",
