@@ -748,6 +748,24 @@ async fn finish(
     Ok(report)
 }
 
+/// The last date a scheduled close should have closed by `now` (local wall-clock time of
+/// the lender) when the close runs daily at `at`: today once `at` has passed, else
+/// yesterday; `None` when the open business date is already past it (nothing to do).
+/// Missed days (a server that was down) are caught up in one run.
+pub fn scheduled_through(
+    business_date: NaiveDate,
+    now: chrono::NaiveDateTime,
+    at: chrono::NaiveTime,
+) -> Option<NaiveDate> {
+    let today = now.date();
+    let through = if now.time() >= at {
+        today
+    } else {
+        today.pred_opt()?
+    };
+    (business_date <= through).then_some(through)
+}
+
 /// The most recent closes: (date, status, started, finished, report).
 ///
 /// # Errors
@@ -771,4 +789,29 @@ pub async fn history(
             })
         })
         .collect())
+}
+
+#[cfg(test)]
+mod schedule_tests {
+    use super::*;
+
+    fn at(d: u32, h: u32, m: u32) -> chrono::NaiveDateTime {
+        NaiveDate::from_ymd_opt(2026, 12, d)
+            .unwrap()
+            .and_hms_opt(h, m, 0)
+            .unwrap()
+    }
+
+    #[test]
+    fn the_scheduled_close_runs_after_its_time_and_catches_up() {
+        let time = chrono::NaiveTime::from_hms_opt(23, 30, 0).unwrap();
+        let dec = |d| NaiveDate::from_ymd_opt(2026, 12, d).unwrap();
+        // business date Dec 2: not before 23:30 on Dec 2
+        assert_eq!(scheduled_through(dec(2), at(2, 23, 29), time), None);
+        assert_eq!(scheduled_through(dec(2), at(2, 23, 30), time), Some(dec(2)));
+        // already closed: Dec 3 is open until 23:30 on Dec 3
+        assert_eq!(scheduled_through(dec(3), at(3, 9, 0), time), None);
+        // the server was down for two days: Dec 2 and 3 closed at once on Dec 4 morning
+        assert_eq!(scheduled_through(dec(2), at(4, 8, 0), time), Some(dec(3)));
+    }
 }
