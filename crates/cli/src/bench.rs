@@ -35,6 +35,8 @@ pub enum BenchCommand {
     /// One daily close of a synthetic portfolio (mixed methods and products, 5% late),
     /// timed apart from the set-up, beside the database's raw bulk update of the same rows.
     Eod(crate::bench_eod::EodArgs),
+    /// Durable repayments per second through the service (scratch SQLite or PostgreSQL).
+    Repayments(crate::bench_eod::RepaymentArgs),
 }
 
 /// Arguments of `loanbook bench origination`.
@@ -81,6 +83,7 @@ pub async fn run(command: &BenchCommand) -> Result<String, CliError> {
     let args = match command {
         BenchCommand::Origination(args) => args,
         BenchCommand::Eod(args) => return crate::bench_eod::run(args).await,
+        BenchCommand::Repayments(args) => return crate::bench_eod::repayments(args).await,
     };
     if args.applications == 0 || args.concurrency == 0 {
         return Err(CliError::usage(

@@ -24,6 +24,7 @@ use loanbook_core::servicing::{
     InstallmentState, LoanAccount, OpenInstallment, ServicingTerms, close_day,
 };
 use loanbook_service::servicing::eod::{self, RunOptions};
+use loanbook_service::servicing::repayments;
 use loanbook_service::servicing::terms_of;
 use loanbook_service::{Actor, App, admin, applications, customers, products};
 use loanbook_store::crypto::Keys;
@@ -85,16 +86,23 @@ const PRODUCTS: [(&str, &str, u32); 3] = [
     ("B-BULLET", "interest_only", 6),
 ];
 
-/// Runs `bench eod`.
-pub async fn run(args: &EodArgs) -> Result<String, CliError> {
-    if args.loans == 0 {
-        return Err(CliError::usage("--loans", "must be at least 1"));
-    }
+/// A scratch database with the synthetic portfolio.
+struct Portfolio {
+    app: App,
+    db: Db,
+    _dir: tempfile::TempDir,
+    late: usize,
+    setup_seconds: f64,
+    database: &'static str,
+}
+
+/// Builds the portfolio of `loans` loans (see the module docs).
+async fn portfolio(loans: usize, postgres: Option<&str>) -> Result<Portfolio, CliError> {
     let started = Instant::now();
     let dir = tempfile::tempdir()
         .map_err(|e| CliError::Failed(format!("cannot make a scratch directory: {e}")))?;
-    let (url, database) = match &args.postgres {
-        Some(url) => (url.clone(), "postgres"),
+    let (url, database) = match postgres {
+        Some(url) => (url.to_owned(), "postgres"),
         None => (
             format!("sqlite://{}", dir.path().join("bench.db").display()),
             "sqlite",
@@ -160,26 +168,47 @@ pub async fn run(args: &EodArgs) -> Result<String, CliError> {
     let mut late = 0;
     let batch = 5_000;
     let mut next_id = 1i64;
-    while next_id <= args.loans as i64 {
-        let last = (next_id + batch - 1).min(args.loans as i64);
-        let mut loans = Vec::with_capacity(batch as usize);
+    let total = i64::try_from(loans).unwrap_or(i64::MAX);
+    while next_id <= total {
+        let last = (next_id + batch - 1).min(total);
+        let mut chunk = Vec::with_capacity(5_000);
         for id in next_id..=last {
             let (loan, is_late) = synthetic_loan(id, customer, &mut terms, date)?;
             late += usize::from(is_late);
-            loans.push(loan);
+            chunk.push(loan);
         }
         let mut tx = db.begin().await?;
-        bulk_insert(&mut tx, &loans, &at).await?;
+        bulk_insert(&mut tx, &chunk, &at).await?;
         tx.commit()
             .await
             .map_err(loanbook_store::StoreError::from)?;
         next_id = last + 1;
     }
-    if db.backend() == loanbook_store::Backend::Postgres {
-        sqlx_analyze(&db).await?;
-    }
-    let setup_seconds = started.elapsed().as_secs_f64();
+    sqlx_analyze(&db).await?;
+    Ok(Portfolio {
+        app,
+        db,
+        _dir: dir,
+        late,
+        setup_seconds: started.elapsed().as_secs_f64(),
+        database,
+    })
+}
 
+/// Runs `bench eod`.
+pub async fn run(args: &EodArgs) -> Result<String, CliError> {
+    if args.loans == 0 {
+        return Err(CliError::usage("--loans", "must be at least 1"));
+    }
+    let Portfolio {
+        app,
+        db,
+        _dir,
+        late,
+        setup_seconds,
+        database,
+    } = portfolio(args.loans, args.postgres.as_deref()).await?;
+    let actor = Actor::system();
     let opts = RunOptions {
         workers: args.workers,
         partition_size: args.partition_size,
@@ -239,7 +268,7 @@ pub async fn run(args: &EodArgs) -> Result<String, CliError> {
 }
 
 #[allow(clippy::cast_precision_loss, clippy::float_arithmetic)]
-fn per_second(n: u64, seconds: f64) -> f64 {
+pub(crate) fn per_second(n: u64, seconds: f64) -> f64 {
     if seconds > 0.0 {
         n as f64 / seconds
     } else {
@@ -329,4 +358,150 @@ fn synthetic_loan(
         },
         late,
     ))
+}
+
+/// Arguments of `loanbook bench repayments`.
+#[derive(Debug, Args)]
+pub struct RepaymentArgs {
+    /// Active loans in the portfolio.
+    #[arg(long, default_value_t = 20_000)]
+    loans: usize,
+    /// Repayments to post.
+    #[arg(long, default_value_t = 20_000)]
+    count: usize,
+    /// Concurrent posters.
+    #[arg(long, default_value_t = 8)]
+    concurrency: usize,
+    /// An empty PostgreSQL database to run on (default: a scratch SQLite file).
+    #[arg(long, value_name = "URL")]
+    postgres: Option<String>,
+    /// Print JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+/// What a repayment run measured.
+#[derive(Debug, Serialize)]
+struct RepaymentReport {
+    database: &'static str,
+    loans: usize,
+    repayments: usize,
+    concurrency: usize,
+    seconds: f64,
+    per_second: f64,
+    p50_ms: f64,
+    p99_ms: f64,
+    setup_seconds: f64,
+}
+
+/// Runs `bench repayments`: each a committed transaction through the service (idempotency
+/// key, waterfall, balances, installments, per-loan journal entry, loan transaction,
+/// audit record), spread over the loans.
+pub async fn repayments(args: &RepaymentArgs) -> Result<String, CliError> {
+    if args.loans == 0 || args.count == 0 || args.concurrency == 0 {
+        return Err(CliError::usage(
+            "--loans",
+            "--count and --concurrency must be at least 1",
+        ));
+    }
+    let p = portfolio(args.loans, args.postgres.as_deref()).await?;
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let clock = Instant::now();
+    let poster = |_n: usize| {
+        let app = &p.app;
+        let next = &next;
+        async move {
+            let actor = Actor::system();
+            let mut latencies = Vec::new();
+            loop {
+                let k = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                if k >= args.count {
+                    break;
+                }
+                let loan = i64::try_from(k % args.loans).unwrap_or(0) + 1;
+                let input = repayments::RepaymentInput {
+                    amount: "100.00".into(),
+                    reference: Some(format!("bench-{k}")),
+                    ..repayments::RepaymentInput::default()
+                };
+                let started = Instant::now();
+                repayments::repay(app, &actor, loan, &input, Some(&format!("bench-{k}")))
+                    .await
+                    .map_err(|e| CliError::Failed(format!("repayment {k}: {e}")))?;
+                latencies.push(started.elapsed());
+            }
+            Ok::<_, CliError>(latencies)
+        }
+    };
+    let tasks: Vec<_> = (0..args.concurrency).map(poster).collect();
+    let mut latencies = Vec::new();
+    for result in eod_join(tasks).await {
+        latencies.extend(result?);
+    }
+    let seconds = clock.elapsed().as_secs_f64();
+    latencies.sort();
+    let pick = |q: usize| {
+        latencies
+            .get(latencies.len() * q / 100)
+            .map_or(0.0, |d| millis(*d))
+    };
+    let out = RepaymentReport {
+        database: p.database,
+        loans: args.loans,
+        repayments: args.count,
+        concurrency: args.concurrency,
+        seconds,
+        per_second: per_second(u64::try_from(args.count).unwrap_or(0), seconds),
+        p50_ms: pick(50),
+        p99_ms: pick(99),
+        setup_seconds: p.setup_seconds,
+    };
+    if args.json {
+        return json(&out);
+    }
+    Ok(format!(
+        "{}: {} repayments over {} loans by {} posters in {:.2}s: {:.0}/s, p50 {:.2} ms, p99 {:.2} ms (set-up {:.1}s)\n",
+        out.database,
+        out.repayments,
+        out.loans,
+        out.concurrency,
+        out.seconds,
+        out.per_second,
+        out.p50_ms,
+        out.p99_ms,
+        out.setup_seconds
+    ))
+}
+
+#[allow(clippy::float_arithmetic)]
+fn millis(d: std::time::Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}
+
+/// Runs futures concurrently on this task and collects their results.
+async fn eod_join<F: std::future::Future>(futures: Vec<F>) -> Vec<F::Output> {
+    let handles: Vec<_> = futures.into_iter().map(Box::pin).collect();
+    let mut out = Vec::new();
+    let mut pending: Vec<_> = handles.into_iter().map(Some).collect();
+    std::future::poll_fn(|cx| {
+        let mut left = false;
+        for slot in &mut pending {
+            if let Some(f) = slot {
+                match f.as_mut().poll(cx) {
+                    std::task::Poll::Ready(v) => {
+                        out.push(v);
+                        *slot = None;
+                    }
+                    std::task::Poll::Pending => left = true,
+                }
+            }
+        }
+        if left {
+            std::task::Poll::Pending
+        } else {
+            std::task::Poll::Ready(())
+        }
+    })
+    .await;
+    out
 }
