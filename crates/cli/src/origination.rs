@@ -91,8 +91,8 @@ pub enum PaymentCommand {
 pub enum LoanCommand {
     /// Show a loan with its balances.
     Show {
-        /// Loan id.
-        id: i64,
+        /// Loan id, or its external id (from a migrated book).
+        id: String,
         /// Print JSON.
         #[arg(long)]
         json: bool,
@@ -237,7 +237,8 @@ pub async fn loan(location: &Location, c: &LoanCommand) -> Result<String, CliErr
         LoanCommand::Ops(ops) => return crate::loan_ops::run(location, ops).await,
     };
     let app = location.app().await?;
-    let l = loans::get(&app, &operator(), *id).await?;
+    let id = loans::resolve(&app, &operator(), id).await?;
+    let l = loans::get(&app, &operator(), id).await?;
     if *as_json {
         return json(&l);
     }

@@ -44,9 +44,9 @@ pub enum EodCommand {
 /// `loanbook repay --loan ID --amount X`
 #[derive(Debug, Args)]
 pub struct RepayArgs {
-    /// The loan.
+    /// The loan: its id, or its external id.
     #[arg(long)]
-    loan: i64,
+    loan: String,
     /// Amount received, e.g. 8530.99.
     #[arg(long)]
     amount: String,
@@ -142,14 +142,9 @@ pub async fn repay(location: &Location, args: &RepayArgs) -> Result<String, CliE
         channel: args.channel.clone(),
         reference: args.reference.clone(),
     };
-    let view = repayments::repay(
-        &app,
-        &actor,
-        args.loan,
-        &input,
-        args.idempotency_key.as_deref(),
-    )
-    .await?;
+    let loan = loanbook_service::loans::resolve(&app, &actor, &args.loan).await?;
+    let view =
+        repayments::repay(&app, &actor, loan, &input, args.idempotency_key.as_deref()).await?;
     if args.json {
         return json(&view);
     }
