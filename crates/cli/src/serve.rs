@@ -62,7 +62,7 @@ async fn eod_scheduler(app: loanbook_service::App, at: chrono::NaiveTime) {
             match eod::run(&app, &operator(), &opts, &|_, _, _| {}).await {
                 Ok(reports) => {
                     for r in reports {
-                        tracing::info!(date = %r.business_date, loans = r.loans, seconds = r.duration_seconds, "scheduled daily close done");
+                        tracing::info!(date = %r.business_date, loans = r.loans, duration_ms = r.duration_ms, "scheduled daily close done");
                     }
                 }
                 Err(e) => tracing::error!(error = %e, "scheduled daily close failed; retrying"),

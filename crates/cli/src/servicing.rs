@@ -113,9 +113,9 @@ pub async fn eod(location: &Location, command: &EodCommand) -> Result<String, Cl
                 }
                 let _ = writeln!(
                     out,
-                    "{} closed in {:.2}s: {} loans, interest accrued {}, penalty {}, {} fell due, {} newly overdue, {} class changes, provisions {}; business date now {}",
+                    "{} closed in {} ms: {} loans, interest accrued {}, penalty {}, {} fell due, {} newly overdue, {} class changes, provisions {}; business date now {}",
                     r.business_date,
-                    r.duration_seconds,
+                    r.duration_ms,
                     r.loans,
                     r.interest_accrued,
                     r.penalty_accrued,

@@ -161,8 +161,8 @@ pub struct CloseReport {
     pub class_changes: u64,
     /// Change of provisions.
     pub provision_delta: Money,
-    /// Wall-clock seconds of this process's part of the close.
-    pub duration_seconds: f64,
+    /// Wall-clock milliseconds of this process's part of the close.
+    pub duration_ms: u64,
     /// Whether this run found the date already closed (nothing changed).
     pub already_closed: bool,
 }
@@ -252,7 +252,7 @@ fn already_closed(date: NaiveDate, open: NaiveDate) -> CloseReport {
         newly_overdue: 0,
         class_changes: 0,
         provision_delta: Money::zero(Currency::CNY),
-        duration_seconds: 0.0,
+        duration_ms: 0,
         already_closed: true,
     }
 }
@@ -697,7 +697,7 @@ async fn finish(
         newly_overdue: stats.newly_overdue,
         class_changes: stats.class_changes,
         provision_delta: cny(stats.provision_delta_minor),
-        duration_seconds: started.elapsed().as_secs_f64(),
+        duration_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
         already_closed: false,
     };
     if store::run_status(&mut *tx, date).await?.as_deref() == Some("done") {
