@@ -15,9 +15,11 @@
 pub mod account;
 pub mod accrual;
 pub mod close;
+pub mod migration;
 pub mod postings;
 pub mod prepayment;
 pub mod repayment;
+pub mod replay;
 
 pub use account::{InstallmentState, LoanAccount, OpenInstallment, ServicingTerms};
 pub use close::{DayOutcome, close_day};
