@@ -25,6 +25,7 @@ pub mod origination;
 pub mod products;
 pub mod score_models;
 pub mod servicing;
+pub mod servicing_history;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
 pub mod users;

@@ -48,6 +48,11 @@ const MIGRATIONS: &[Migration] = &[
         name: "servicing",
         sql: include_str!("0006_servicing.sql"),
     },
+    Migration {
+        version: 8,
+        name: "servicing imports",
+        sql: include_str!("0008_servicing_imports.sql"),
+    },
 ];
 
 /// The newest schema version this binary knows.
