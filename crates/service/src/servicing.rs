@@ -6,7 +6,11 @@
 
 pub mod book;
 pub mod eod;
+pub mod migration;
+pub mod refunds;
 pub mod repayments;
+pub mod reversals;
+pub mod statements;
 #[cfg(test)]
 mod tests;
 

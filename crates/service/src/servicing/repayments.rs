@@ -75,7 +75,8 @@ pub struct AllocationView {
 }
 
 impl AllocationView {
-    fn of(s: &PaymentSplit) -> Self {
+    /// The view of a split.
+    pub(crate) fn of(s: &PaymentSplit) -> Self {
         let m = |minor| Money::from_minor(minor, Currency::CNY);
         AllocationView {
             penalty_interest: m(s.penalty_interest),

@@ -138,10 +138,7 @@ fn reversing_a_payment_brings_back_the_arrears_and_their_penalty() {
     let a = &without.state.account;
     // without the first payment, the Mar 31 payment pays installment 1 (overdue since
     // Mar 1, with 31 days of penalty first), and installment 2 is overdue from Apr 1
-    assert_eq!(
-        without.movements[0].applied.split.penalty_interest > 0,
-        true
-    );
+    assert!(without.movements[0].applied.split.penalty_interest > 0);
     assert!(a.overdue_principal > 0);
     // the Mar 31 payment paid penalty and compound interest first: installment 1 is
     // still short, 40 days past due at the close of Apr 9

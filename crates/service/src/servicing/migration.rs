@@ -1,0 +1,758 @@
+//! Book migration (存量贷款迁移): active loans brought from another system by CSV, all or
+//! nothing.
+//!
+//! Steps:
+//! 1. every row is checked (customer, product, terms, dates, amounts repaid, the external
+//!    id unique in the file and among the loans booked) and, when its fields are good,
+//!    brought to the business date in memory by the core
+//!    (`loanbook_core::servicing::migration::bring_to_date`: the schedule from
+//!    `disbursed_on`, a close for every day up to the day before the business date, the
+//!    amounts repaid placed at the due dates); every bad row is reported with its row,
+//!    field and rule, and nothing is written;
+//! 2. in one transaction: the customers not yet known (matched by ID number; one new
+//!    customer per ID number in the file) are created, each loan is stored with its
+//!    schedule, its balances, one opening entry (its balances on the loan's control
+//!    accounts against 1901 migration clearing, the provision on the allowance) and a
+//!    `migration` transaction; classes other than pass are recorded; one audit record.
+
+use std::collections::HashMap;
+
+use chrono::NaiveDate;
+use loanbook_core::delinquency::FiveTier;
+use loanbook_core::money::{Currency, Money};
+use loanbook_core::product::Product;
+use loanbook_core::rate::AnnualRate;
+use loanbook_core::schedule::{RepaymentMethod, ScheduleTerms, generate};
+use loanbook_core::servicing::migration::{Migrated, MigrationError, Repaid, bring_to_date};
+use loanbook_core::servicing::postings::opening_lines;
+use loanbook_core::servicing::{InstallmentState, OpenInstallment};
+use loanbook_store::audit::timestamp;
+use loanbook_store::customers::{self as customers_store, CustomerRow};
+use loanbook_store::loans::{self as loans_store, LoanRow, LoanTransactionRow};
+use loanbook_store::servicing::{self as store, BalanceRow};
+use serde::{Deserialize, Serialize};
+
+use crate::customers::{CustomerInput, check as check_customer, identity_taken};
+use crate::input::{Sign, amount};
+use crate::ledger::{EntryDraft, post_in};
+use crate::loans::MAX_EXTERNAL_ID_CHARS;
+use crate::{Actor, App, Permission, ServiceError, Violation, record};
+
+/// Most rows one file takes.
+pub const MAX_LOAN_IMPORT_ROWS: usize = 100_000;
+
+/// The columns a loan file must have (`first_due`, `principal_repaid`,
+/// `interest_repaid` and `funding_source` are optional).
+pub const LOAN_IMPORT_COLUMNS: [&str; 11] = [
+    "external_id",
+    "customer_name",
+    "id_number",
+    "phone",
+    "province",
+    "product_code",
+    "principal",
+    "annual_rate",
+    "term",
+    "method",
+    "disbursed_on",
+];
+
+/// The longest term accepted, in periods.
+pub const MAX_TERM: u32 = 480;
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct Line {
+    external_id: String,
+    customer_name: String,
+    id_number: String,
+    phone: String,
+    province: String,
+    product_code: String,
+    principal: String,
+    annual_rate: String,
+    term: String,
+    method: String,
+    disbursed_on: String,
+    first_due: Option<String>,
+    principal_repaid: Option<String>,
+    interest_repaid: Option<String>,
+    funding_source: Option<String>,
+}
+
+/// Options of an import.
+#[derive(Clone, Debug, Default)]
+pub struct ImportOptions {
+    /// Funding source of rows without a `funding_source` column value.
+    pub funding_source: Option<String>,
+}
+
+/// One loan imported.
+#[derive(Clone, Debug, Serialize)]
+pub struct ImportedLoan {
+    /// Row of the file.
+    pub row: usize,
+    /// Its id in the old system.
+    pub external_id: String,
+    /// Its id here.
+    pub loan_id: i64,
+    /// Borrower.
+    pub customer_id: i64,
+    /// Whether the customer was created by this import.
+    pub customer_created: bool,
+    /// Principal outstanding.
+    pub principal_outstanding: Money,
+    /// Overdue principal and interest.
+    pub overdue: Money,
+    /// Penalty and compound interest.
+    pub penalty: Money,
+    /// Days past due.
+    pub dpd: u32,
+    /// Five-tier class.
+    pub class: FiveTier,
+}
+
+/// What an import did.
+#[derive(Clone, Debug, Serialize)]
+pub struct ImportView {
+    /// Loans imported.
+    pub loans: Vec<ImportedLoan>,
+    /// Customers created.
+    pub customers_created: usize,
+    /// Customers matched by ID number.
+    pub customers_reused: usize,
+    /// Σ principal outstanding.
+    pub principal_outstanding: Money,
+}
+
+/// Who a row's borrower is.
+#[derive(Clone, Copy, Debug)]
+enum Borrower {
+    Existing(i64),
+    /// Index into the customers to create.
+    New(usize),
+}
+
+/// A row checked and brought to the business date.
+struct Prepared {
+    row: usize,
+    external_id: String,
+    borrower: Borrower,
+    product_code: String,
+    product_version: i64,
+    principal: Money,
+    annual_rate: AnnualRate,
+    term: u32,
+    method: RepaymentMethod,
+    disbursed_on: NaiveDate,
+    funding_source: String,
+    repaid: Repaid,
+    migrated: Migrated,
+}
+
+/// What the rows share while they are checked.
+struct Lookups {
+    products: HashMap<String, Option<(i64, Product)>>,
+    funding_sources: Vec<String>,
+    by_id_number: HashMap<String, Borrower>,
+    new_customers: Vec<CustomerRow>,
+    external_ids: HashMap<String, usize>,
+}
+
+/// Imports active loans from another system (CSV, [`LOAN_IMPORT_COLUMNS`]), all or
+/// nothing; see the module docs.
+///
+/// # Errors
+/// Forbidden without `disbursement:release`; [`ServiceError::Invalid`] with every bad row
+/// (the header is row 1), its field and rule; nothing is written then.
+pub async fn import_loans(
+    app: &App,
+    actor: &Actor,
+    data: &str,
+    opts: &ImportOptions,
+) -> Result<ImportView, ServiceError> {
+    actor.require(Permission::DisbursementRelease)?;
+    let business_date = app.business_date().await?;
+    let mut reader = csv::ReaderBuilder::new()
+        .trim(csv::Trim::All)
+        .from_reader(data.as_bytes());
+    let headers = reader
+        .headers()
+        .map_err(|e| ServiceError::Invalid(vec![Violation::new("csv", e.to_string()).at_row(1)]))?
+        .clone();
+    let missing: Vec<Violation> = LOAN_IMPORT_COLUMNS
+        .iter()
+        .filter(|c| !headers.iter().any(|h| h == **c))
+        .map(|c| Violation::new(*c, "column is missing from the header").at_row(1))
+        .collect();
+    if !missing.is_empty() {
+        return Err(ServiceError::Invalid(missing));
+    }
+    let mut look = Lookups {
+        products: HashMap::new(),
+        funding_sources: loanbook_store::applications::funding_sources(app.db())
+            .await?
+            .into_iter()
+            .map(|f| f.code)
+            .collect(),
+        by_id_number: HashMap::new(),
+        new_customers: Vec::new(),
+        external_ids: HashMap::new(),
+    };
+    let mut violations = Vec::new();
+    let mut prepared = Vec::new();
+    let mut tx = app.db().begin().await?;
+    for (index, record) in reader.deserialize::<Line>().enumerate() {
+        let row = index + 2;
+        if index >= MAX_LOAN_IMPORT_ROWS {
+            violations.push(
+                Violation::new(
+                    "csv",
+                    format!("more than {MAX_LOAN_IMPORT_ROWS} rows: split the file"),
+                )
+                .at_row(row),
+            );
+            break;
+        }
+        let line = match record {
+            Ok(line) => line,
+            Err(e) => {
+                violations.push(Violation::new("csv", e.to_string()).at_row(row));
+                continue;
+            }
+        };
+        let mut v = Vec::new();
+        let p = prepare(
+            app,
+            &mut tx,
+            &line,
+            row,
+            business_date,
+            opts,
+            &mut look,
+            &mut v,
+        )
+        .await?;
+        violations.extend(v.into_iter().map(|x| x.at_row(row)));
+        if let Some(p) = p {
+            prepared.push(p);
+        }
+    }
+    let ids: Vec<String> = prepared.iter().map(|p| p.external_id.clone()).collect();
+    for taken in loanbook_store::servicing_history::external_ids_taken(&mut tx, &ids).await? {
+        if let Some(&row) = look.external_ids.get(&taken) {
+            violations.push(
+                Violation::new("external_id", format!("'{taken}' is booked already")).at_row(row),
+            );
+        }
+    }
+    if !violations.is_empty() {
+        violations.sort_by_key(|v| v.row);
+        return Err(ServiceError::Invalid(violations));
+    }
+    let view = write(
+        app,
+        actor,
+        &mut tx,
+        prepared,
+        look.new_customers,
+        business_date,
+    )
+    .await?;
+    tx.commit()
+        .await
+        .map_err(loanbook_store::StoreError::from)?;
+    Ok(view)
+}
+
+/// Checks one row; when every field is good, brings the loan to the business date.
+#[allow(clippy::too_many_arguments)]
+async fn prepare(
+    app: &App,
+    tx: &mut loanbook_store::Tx<'_>,
+    line: &Line,
+    row: usize,
+    business_date: NaiveDate,
+    opts: &ImportOptions,
+    look: &mut Lookups,
+    v: &mut Vec<Violation>,
+) -> Result<Option<Prepared>, ServiceError> {
+    let external_id = line.external_id.clone();
+    if external_id.is_empty() || external_id.chars().count() > MAX_EXTERNAL_ID_CHARS {
+        v.push(Violation::new(
+            "external_id",
+            format!("must be 1–{MAX_EXTERNAL_ID_CHARS} characters"),
+        ));
+    } else if external_id.bytes().all(|b| b.is_ascii_digit()) {
+        v.push(Violation::new(
+            "external_id",
+            format!("'{external_id}' must not be all digits (digits address a loan by its id)"),
+        ));
+    } else if let Some(first) = look.external_ids.get(&external_id) {
+        v.push(Violation::new(
+            "external_id",
+            format!("'{external_id}' repeats row {first}"),
+        ));
+    }
+    let borrower = borrower(app, tx, line, business_date, look, v).await?;
+    let product = product(app, &line.product_code, look, v).await?;
+    let principal = amount(
+        "principal",
+        &line.principal,
+        Currency::CNY,
+        Sign::Positive,
+        v,
+    );
+    let annual_rate = AnnualRate::parse(&line.annual_rate)
+        .map_err(|e| v.push(Violation::new("annual_rate", e.to_string())))
+        .ok();
+    let term = match line.term.parse::<u32>() {
+        Ok(t) if (1..=MAX_TERM).contains(&t) => Some(t),
+        _ => {
+            v.push(Violation::new(
+                "term",
+                format!(
+                    "must be a whole number of periods in 1..={MAX_TERM} (got '{}')",
+                    line.term
+                ),
+            ));
+            None
+        }
+    };
+    let method = RepaymentMethod::ALL
+        .into_iter()
+        .find(|m| m.code() == line.method);
+    if method.is_none() {
+        let codes: Vec<&str> = RepaymentMethod::ALL.iter().map(|m| m.code()).collect();
+        v.push(Violation::new(
+            "method",
+            format!(
+                "must be one of {} (got '{}')",
+                codes.join(", "),
+                line.method
+            ),
+        ));
+    }
+    let disbursed_on = date("disbursed_on", &line.disbursed_on, v);
+    if let Some(d) = disbursed_on
+        && d > business_date
+    {
+        v.push(Violation::new(
+            "disbursed_on",
+            format!("{d} is after the business date {business_date}"),
+        ));
+    }
+    let first_due = present(&line.first_due).and_then(|t| date("first_due", t, v));
+    if let (Some(first), Some(start)) = (first_due, disbursed_on)
+        && first <= start
+    {
+        v.push(Violation::new(
+            "first_due",
+            format!("{first} must be after disbursed_on {start}"),
+        ));
+    }
+    let repaid = |field: &str, text: &Option<String>, v: &mut Vec<Violation>| {
+        present(text).map_or(Some(0), |t| {
+            amount(field, t, Currency::CNY, Sign::NonNegative, v).map(|m| m.amount_minor())
+        })
+    };
+    let principal_repaid = repaid("principal_repaid", &line.principal_repaid, v);
+    let interest_repaid = repaid("interest_repaid", &line.interest_repaid, v);
+    let funding_source = present(&line.funding_source)
+        .map(str::to_owned)
+        .or_else(|| opts.funding_source.clone());
+    match &funding_source {
+        None => v.push(Violation::new(
+            "funding_source",
+            "is required (no column value and no default given)",
+        )),
+        Some(code) if !look.funding_sources.contains(code) => v.push(Violation::new(
+            "funding_source",
+            format!("no funding source '{code}'"),
+        )),
+        Some(_) => {}
+    }
+    if !v.is_empty() {
+        return Ok(None);
+    }
+    let (
+        Some(borrower),
+        Some((product_version, product)),
+        Some(principal),
+        Some(annual_rate),
+        Some(term),
+        Some(method),
+        Some(disbursed_on),
+        Some(principal_repaid),
+        Some(interest_repaid),
+        Some(funding_source),
+    ) = (
+        borrower,
+        product,
+        principal,
+        annual_rate,
+        term,
+        method,
+        disbursed_on,
+        principal_repaid,
+        interest_repaid,
+        funding_source,
+    )
+    else {
+        return Ok(None);
+    };
+    let mut terms = ScheduleTerms::new(principal, annual_rate, term, method, disbursed_on);
+    terms.frequency = product.frequency;
+    terms.day_count = product.day_count;
+    terms.rounding = product.rounding;
+    terms.first_due = first_due;
+    let schedule = match generate(&terms) {
+        Ok(s) => s,
+        Err(e) => {
+            v.push(Violation::new(e.field, e.rule));
+            return Ok(None);
+        }
+    };
+    let installments: Vec<OpenInstallment> = schedule
+        .installments()
+        .iter()
+        .map(|i| OpenInstallment {
+            number: i.number,
+            period_start: i.period_start,
+            due_date: i.due_date,
+            principal: i.principal.amount_minor(),
+            interest: i.interest.amount_minor(),
+            paid_principal: 0,
+            paid_interest: 0,
+            state: InstallmentState::Pending,
+            paid_on: None,
+        })
+        .collect();
+    let repaid = Repaid {
+        principal: principal_repaid,
+        interest: interest_repaid,
+    };
+    let servicing = super::terms_of(&product, annual_rate.as_decimal());
+    let migrated = match bring_to_date(
+        0,
+        principal.amount_minor(),
+        disbursed_on,
+        installments,
+        business_date,
+        repaid,
+        &servicing,
+    ) {
+        Ok(m) => m,
+        Err(e) => {
+            v.push(migration_violation(&e));
+            return Ok(None);
+        }
+    };
+    if migrated.account.is_settled() && migrated.account.next_due.is_none() {
+        v.push(Violation::new(
+            "principal_repaid",
+            "the loan is repaid in full: only active loans are migrated",
+        ));
+        return Ok(None);
+    }
+    look.external_ids.insert(external_id.clone(), row);
+    Ok(Some(Prepared {
+        row,
+        external_id,
+        borrower,
+        product_code: line.product_code.clone(),
+        product_version,
+        principal,
+        annual_rate,
+        term,
+        method,
+        disbursed_on,
+        funding_source,
+        repaid,
+        migrated,
+    }))
+}
+
+fn migration_violation(e: &MigrationError) -> Violation {
+    match e {
+        MigrationError::TooMuchRepaid {
+            field,
+            what,
+            repaid,
+            due,
+        } => Violation::new(
+            *field,
+            format!("{repaid} is more than the {what} due before the business date ({due})"),
+        ),
+        MigrationError::Date(rule) => Violation::new("disbursed_on", rule.clone()),
+        MigrationError::Close(c) => Violation::new("csv", c.to_string()),
+    }
+}
+
+fn present(text: &Option<String>) -> Option<&str> {
+    text.as_deref().map(str::trim).filter(|t| !t.is_empty())
+}
+
+fn date(field: &str, text: &str, v: &mut Vec<Violation>) -> Option<NaiveDate> {
+    NaiveDate::parse_from_str(text, "%Y-%m-%d")
+        .map_err(|_| {
+            v.push(Violation::new(
+                field,
+                format!("'{text}' is not a date (YYYY-MM-DD)"),
+            ));
+        })
+        .ok()
+}
+
+/// The row's borrower: a customer with the ID number, one created earlier in the file,
+/// or a new one (checked as any customer).
+async fn borrower(
+    app: &App,
+    tx: &mut loanbook_store::Tx<'_>,
+    line: &Line,
+    as_of: NaiveDate,
+    look: &mut Lookups,
+    v: &mut Vec<Violation>,
+) -> Result<Option<Borrower>, ServiceError> {
+    let input = CustomerInput {
+        kind: "individual".into(),
+        name: line.customer_name.clone(),
+        id_number: Some(line.id_number.clone()),
+        phone: Some(line.phone.clone()),
+        province: Some(line.province.clone()),
+        ..CustomerInput::default()
+    };
+    let (checked, found) = check_customer(app, &input, as_of);
+    let bad = !found.is_empty();
+    v.extend(found.into_iter().map(|mut x| {
+        if x.field == "name" {
+            x.field = "customer_name".into();
+        }
+        x
+    }));
+    let Some(hash) = checked.row.id_number_hash.clone() else {
+        return Ok(None);
+    };
+    if let Some(b) = look.by_id_number.get(&hash) {
+        return Ok(Some(*b));
+    }
+    let b = match customers_store::find_by_hash(&mut **tx, "id_number_hash", &hash)
+        .await?
+        .first()
+    {
+        Some((id, _)) => Borrower::Existing(*id),
+        None if bad => return Ok(None),
+        None => {
+            look.new_customers.push(checked.row);
+            Borrower::New(look.new_customers.len() - 1)
+        }
+    };
+    look.by_id_number.insert(hash, b);
+    Ok(Some(b))
+}
+
+/// The latest version of product `code` (cached).
+async fn product(
+    app: &App,
+    code: &str,
+    look: &mut Lookups,
+    v: &mut Vec<Violation>,
+) -> Result<Option<(i64, Product)>, ServiceError> {
+    if !look.products.contains_key(code) {
+        let found = match loanbook_store::products::get(app.db(), code, None).await? {
+            Some(row) => Some((
+                row.version,
+                crate::products::load_version(app, &row.code, row.version).await?,
+            )),
+            None => None,
+        };
+        look.products.insert(code.to_owned(), found);
+    }
+    let found = look.products.get(code).cloned().flatten();
+    if found.is_none() {
+        v.push(Violation::new(
+            "product_code",
+            format!("no product '{code}'"),
+        ));
+    }
+    Ok(found)
+}
+
+/// Writes the checked rows (step 2 of the module docs).
+async fn write(
+    app: &App,
+    actor: &Actor,
+    tx: &mut loanbook_store::Tx<'_>,
+    prepared: Vec<Prepared>,
+    new_customers: Vec<CustomerRow>,
+    business_date: NaiveDate,
+) -> Result<ImportView, ServiceError> {
+    let at = timestamp(app.now());
+    let mut customer_ids = Vec::with_capacity(new_customers.len());
+    for mut c in new_customers {
+        c.created_by = actor.username.clone();
+        c.created_at = at.clone();
+        c.updated_at = at.clone();
+        customer_ids.push(
+            customers_store::insert(tx, &c)
+                .await
+                .map_err(identity_taken)?,
+        );
+    }
+    let mut balances = Vec::with_capacity(prepared.len());
+    let mut class_changes = Vec::new();
+    let mut loans = Vec::with_capacity(prepared.len());
+    let mut total = 0i64;
+    for p in prepared {
+        let (customer_id, created) = match p.borrower {
+            Borrower::Existing(id) => (id, false),
+            Borrower::New(n) => (customer_ids[n], true),
+        };
+        let inst = &p.migrated.installments;
+        let loan = LoanRow {
+            external_id: Some(p.external_id.clone()),
+            customer_id,
+            product_code: p.product_code.clone(),
+            product_version: p.product_version,
+            currency: Currency::CNY.code().into(),
+            contract_amount_minor: p.principal.amount_minor(),
+            disbursed_minor: p.principal.amount_minor(),
+            principal_outstanding_minor: p.principal.amount_minor(),
+            annual_rate: p.annual_rate.as_decimal().to_string(),
+            term_months: i64::from(p.term),
+            method: p.method.code().into(),
+            start_date: p.disbursed_on.to_string(),
+            first_due_date: inst
+                .first()
+                .map_or(p.disbursed_on, |i| i.due_date)
+                .to_string(),
+            maturity_date: inst
+                .last()
+                .map_or(p.disbursed_on, |i| i.due_date)
+                .to_string(),
+            funding_source: p.funding_source.clone(),
+            status: "active".into(),
+            created_at: at.clone(),
+            updated_at: at.clone(),
+            version: 1,
+            ..LoanRow::default()
+        };
+        let loan_id = loans_store::insert_loan(tx, &loan).await?;
+        store::insert_installments(tx, loan_id, inst).await?;
+        let mut account = p.migrated.account.clone();
+        account.loan_id = loan_id;
+        let lines = opening_lines(loan_id, &account);
+        let description = format!(
+            "loan {loan_id} ({}) brought from another system",
+            p.external_id
+        );
+        let entry = post_in(
+            tx,
+            app,
+            actor,
+            &EntryDraft {
+                description: &description,
+                source: "migration",
+                currency: Currency::CNY,
+                lines: &lines,
+                reverses: None,
+            },
+        )
+        .await?;
+        let details = serde_json::json!({
+            "disbursed_on": p.disbursed_on.to_string(),
+            "principal_repaid": Money::from_minor(p.repaid.principal, Currency::CNY),
+            "interest_repaid": Money::from_minor(p.repaid.interest, Currency::CNY),
+            "row": p.row,
+        });
+        let transaction_id = loans_store::insert_transaction(
+            tx,
+            &LoanTransactionRow {
+                loan_id,
+                kind: "migration".into(),
+                business_date: business_date.to_string(),
+                amount_minor: p.principal.amount_minor(),
+                journal_entry_id: Some(entry),
+                reference: p.external_id.clone(),
+                created_by: actor.username.clone(),
+                created_at: at.clone(),
+                ..LoanTransactionRow::default()
+            },
+        )
+        .await?;
+        loans_store::update_texts(
+            tx,
+            "UPDATE loan_transactions SET details_json = $1, value_date = $2 WHERE id = $3",
+            &[&details.to_string(), &p.disbursed_on.to_string()],
+            transaction_id,
+        )
+        .await?;
+        if account.class != FiveTier::Pass {
+            class_changes.push((loan_id, FiveTier::Pass, account.class, account.dpd));
+        }
+        let m = |minor| Money::from_minor(minor, Currency::CNY);
+        total += account.principal_outstanding;
+        loans.push(ImportedLoan {
+            row: p.row,
+            external_id: p.external_id,
+            loan_id,
+            customer_id,
+            customer_created: created,
+            principal_outstanding: m(account.principal_outstanding),
+            overdue: m(account.overdue_principal + account.overdue_interest),
+            penalty: m(account.penalty_interest + account.compound_interest),
+            dpd: account.dpd,
+            class: account.class,
+        });
+        balances.push(BalanceRow {
+            account,
+            product_code: p.product_code,
+            product_version: p.product_version,
+            funding_source: p.funding_source,
+            annual_rate: p.annual_rate.as_decimal().to_string(),
+            active: true,
+            version: 1,
+        });
+    }
+    let written = store::write_balances(tx, &balances).await?;
+    if written != u64::try_from(balances.len()).unwrap_or(u64::MAX) {
+        return Err(ServiceError::Conflict(
+            "a migrated loan changed while it was imported; retry".into(),
+        ));
+    }
+    store::insert_class_changes(
+        tx,
+        business_date,
+        &class_changes,
+        "book migration",
+        &actor.username,
+    )
+    .await?;
+    let created = customer_ids.len();
+    let view = ImportView {
+        customers_created: created,
+        customers_reused: loans
+            .iter()
+            .filter(|l| !l.customer_created)
+            .map(|l| l.customer_id)
+            .collect::<std::collections::HashSet<_>>()
+            .len(),
+        principal_outstanding: Money::from_minor(total, Currency::CNY),
+        loans,
+    };
+    record(
+        tx,
+        actor,
+        "loan.import",
+        "loan",
+        "*",
+        None,
+        Some(serde_json::json!({
+            "loans": view.loans.len(),
+            "customers_created": created,
+            "principal_outstanding": view.principal_outstanding,
+        })),
+    )
+    .await?;
+    Ok(view)
+}
