@@ -7,6 +7,8 @@
 pub mod book;
 pub mod eod;
 pub mod migration;
+#[cfg(test)]
+mod ops_tests;
 pub mod refunds;
 pub mod repayments;
 pub mod reversals;
