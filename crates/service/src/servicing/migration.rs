@@ -238,6 +238,9 @@ pub async fn import_loans(
             prepared.push(p);
         }
     }
+    if prepared.is_empty() && violations.is_empty() {
+        violations.push(Violation::new("csv", "the file has no rows").at_row(2));
+    }
     let ids: Vec<String> = prepared.iter().map(|p| p.external_id.clone()).collect();
     for taken in loanbook_store::servicing_history::external_ids_taken(&mut tx, &ids).await? {
         if let Some(&row) = look.external_ids.get(&taken) {

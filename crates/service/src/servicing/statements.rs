@@ -148,6 +148,9 @@ pub async fn import_statement(
         }
         lines.push((row, loan_id, checked));
     }
+    if lines.is_empty() && violations.is_empty() {
+        violations.push(Violation::new("csv", "the file has no rows").at_row(2));
+    }
     if !violations.is_empty() {
         violations.sort_by_key(|v| v.row);
         return Err(ServiceError::Invalid(violations));
