@@ -84,6 +84,8 @@ pub enum PaymentCommand {
         #[arg(long, value_name = "FILE")]
         csv: String,
     },
+    #[command(flatten)]
+    Servicing(crate::servicing_ops::PaymentOps),
 }
 
 /// `loanbook loan …`
@@ -97,6 +99,8 @@ pub enum LoanCommand {
         #[arg(long)]
         json: bool,
     },
+    #[command(flatten)]
+    Servicing(crate::servicing_ops::LoanOps),
 }
 
 /// Runs an application command.
@@ -219,8 +223,13 @@ pub async fn rules(location: &Location, c: &RulesCommand) -> Result<String, CliE
 
 /// Runs a payment command.
 pub async fn payment(location: &Location, c: &PaymentCommand) -> Result<String, CliError> {
+    let csv = match c {
+        PaymentCommand::Confirmations { csv } => csv,
+        PaymentCommand::Servicing(ops) => {
+            return crate::servicing_ops::payment(location, ops).await;
+        }
+    };
     let app = location.app().await?;
-    let PaymentCommand::Confirmations { csv } = c;
     let (confirmed, failed) =
         disbursement::import_confirmations(&app, &operator(), &text("--csv", csv)?).await?;
     Ok(format!(
@@ -230,8 +239,11 @@ pub async fn payment(location: &Location, c: &PaymentCommand) -> Result<String, 
 
 /// Runs a loan command.
 pub async fn loan(location: &Location, c: &LoanCommand) -> Result<String, CliError> {
+    let (id, as_json) = match c {
+        LoanCommand::Show { id, json } => (id, json),
+        LoanCommand::Servicing(ops) => return crate::servicing_ops::loan(location, ops).await,
+    };
     let app = location.app().await?;
-    let LoanCommand::Show { id, json: as_json } = c;
     let l = loans::get(&app, &operator(), *id).await?;
     if *as_json {
         return json(&l);
