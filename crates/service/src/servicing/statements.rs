@@ -108,7 +108,7 @@ pub async fn import_statement(
         if line.reference.is_empty() {
             violations.push(Violation::new("reference", "is required").at_row(row));
         }
-        let loan_id = match serviced_loan(&mut tx, &line.loan).await? {
+        let loan_id = match serviced_loan(&mut tx, app.db().backend(), &line.loan).await? {
             Ok(id) => Some(id),
             Err(rule) => {
                 violations.push(Violation::new("loan", rule).at_row(row));
@@ -198,6 +198,7 @@ pub async fn import_statement(
 /// the rule it breaks.
 async fn serviced_loan(
     tx: &mut loanbook_store::Tx<'_>,
+    backend: loanbook_store::Backend,
     key: &str,
 ) -> Result<Result<i64, String>, ServiceError> {
     let id = if !key.is_empty() && key.bytes().all(|b| b.is_ascii_digit()) {
