@@ -201,6 +201,7 @@ pub async fn import_loans(
     };
     let mut violations = Vec::new();
     let mut prepared = Vec::new();
+    let started = std::time::Instant::now();
     let mut tx = app.db().begin().await?;
     for (index, record) in reader.deserialize::<Line>().enumerate() {
         let row = index + 2;
@@ -253,6 +254,7 @@ pub async fn import_loans(
         violations.sort_by_key(|v| v.row);
         return Err(ServiceError::Invalid(violations));
     }
+    let checked = started.elapsed();
     let view = write(
         app,
         actor,
@@ -265,6 +267,12 @@ pub async fn import_loans(
     tx.commit()
         .await
         .map_err(loanbook_store::StoreError::from)?;
+    tracing::debug!(
+        loans = view.loans.len(),
+        checked_ms = checked.as_millis(),
+        written_ms = (started.elapsed() - checked).as_millis(),
+        "book migration imported"
+    );
     Ok(view)
 }
 

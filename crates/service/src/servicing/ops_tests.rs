@@ -125,6 +125,8 @@ async fn a_book_migration_brings_loans_to_the_business_date_or_nothing() {
                 );
                 assert!(v[0].rule.contains("booked already"), "{}", v[0].rule);
                 assert!(v[8].rule.contains("repeats row 7"), "{}", v[8].rule);
+                // 1,000.00 at 12%: 88.85 a month; interest 10.00 + 921.15 × 1% = 9.21
+                assert!(v[3].rule.ends_with("(19.21)"), "{}", v[3].rule);
             }
             other => panic!("{}: {other:?}", t.label),
         }
@@ -356,4 +358,40 @@ async fn refused(app: &App, admin: &Actor, id: i64, reversal: i64) {
         Err(ServiceError::Invalid(_))
     ));
     let _ = RepaymentInput::default();
+}
+
+#[tokio::test]
+#[ignore = "timing only"]
+async fn timing_of_a_large_migration() {
+    for (app, admin, t) in apps().await {
+        bank(&app, &admin).await;
+        let n: u64 = std::env::var("ROWS")
+            .ok()
+            .and_then(|r| r.parse().ok())
+            .unwrap_or(2000);
+        let mut file = String::from(HEADER);
+        file.push('\n');
+        for k in 0..n {
+            let id = crate::demo::resident_id("44030119900101", k % 1000);
+            let id = if k < 1000 {
+                id
+            } else {
+                crate::demo::resident_id("44030119910101", k % 1000)
+            };
+            file.push_str(&format!(
+                "M-{k},客户{k},{id},13900139001,广东省,SVC,12000,0.12,24,annuity,2025-11-23,,{},{}\n",
+                if k % 20 == 0 { "0" } else { "5000" },
+                if k % 20 == 0 { "0" } else { "900" }
+            ));
+        }
+        let started = std::time::Instant::now();
+        let view = import_loans(&app, &admin, &file, &opts()).await.unwrap();
+        eprintln!(
+            "{}: {} loans in {:?}",
+            t.label,
+            view.loans.len(),
+            started.elapsed()
+        );
+        assert_ledger_ok(&app, &admin, &t.label).await;
+    }
 }
