@@ -87,7 +87,7 @@ async fn a_book_migration_brings_loans_to_the_business_date_or_nothing() {
         let c = account(&app, view.loans[2].loan_id).await;
         assert_eq!((c.dpd, c.class), (7, FiveTier::SpecialMention));
         assert_eq!(c.overdue_principal, 100_000, "6,000.00 / 6 falls due first");
-        assert_ledger_ok(&app, &admin, &t.label).await;
+        assert_ledger_ok(&app, &admin, t.label).await;
 
         // a bad file: every bad row is reported, nothing is imported
         let before = loan_count(&app).await;
@@ -136,7 +136,7 @@ async fn a_book_migration_brings_loans_to_the_business_date_or_nothing() {
         close_through(&app, &admin, d(2026, 11, 23)).await;
         let b = account(&app, view.loans[1].loan_id).await;
         assert_eq!(b.dpd, 31);
-        assert_ledger_ok(&app, &admin, &t.label).await;
+        assert_ledger_ok(&app, &admin, t.label).await;
     }
 }
 
@@ -196,7 +196,7 @@ async fn a_bank_statement_posts_every_line_or_none() {
             a.advance_balance, 0,
             "the 10.00 of the refused file was not posted"
         );
-        assert_ledger_ok(&app, &admin, &t.label).await;
+        assert_ledger_ok(&app, &admin, t.label).await;
     }
 }
 
@@ -260,7 +260,7 @@ async fn an_overpayment_is_refunded_and_the_settled_loan_closes() {
         );
         let loan = crate::loans::get(&app, &admin, id).await.unwrap();
         assert_eq!(loan.status, "closed", "{}", t.label);
-        assert_ledger_ok(&app, &admin, &t.label).await;
+        assert_ledger_ok(&app, &admin, t.label).await;
     }
 }
 
@@ -324,7 +324,7 @@ async fn a_reversed_payment_replays_the_later_one_and_penalty_reaccrues() {
         assert_eq!((acct.dpd, acct.class), (22, FiveTier::SpecialMention));
         assert_eq!(acct.advance_balance, 0);
         assert_eq!(r.dpd, 22);
-        assert_ledger_ok(&app, &admin, &t.label).await;
+        assert_ledger_ok(&app, &admin, t.label).await;
 
         // reversing twice is refused
         assert!(matches!(
@@ -342,7 +342,7 @@ async fn a_reversed_payment_replays_the_later_one_and_penalty_reaccrues() {
             .unwrap();
         assert_eq!(r2.replayed.len(), 1);
         assert!(account(&app, id).await.overdue_principal > 0);
-        assert_ledger_ok(&app, &admin, &t.label).await;
+        assert_ledger_ok(&app, &admin, t.label).await;
         refused(&app, &admin, id, r.transaction_id).await;
     }
 }
@@ -392,6 +392,6 @@ async fn timing_of_a_large_migration() {
             view.loans.len(),
             started.elapsed()
         );
-        assert_ledger_ok(&app, &admin, &t.label).await;
+        assert_ledger_ok(&app, &admin, t.label).await;
     }
 }

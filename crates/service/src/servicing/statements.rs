@@ -211,9 +211,8 @@ async fn serviced_loan(
     let Some(id) = id else {
         return Ok(Err(format!("no loan with id or external id '{key}'")));
     };
-    let Some(row) =
-        loanbook_store::servicing::balance(tx, id, false, loanbook_store::Backend::Sqlite).await?
-    else {
+    // read without a lock: the posting locks the row
+    let Some(row) = loanbook_store::servicing::balance(tx, id, false, backend).await? else {
         return Ok(Err(format!("no loan with id or external id '{key}'")));
     };
     if !row.active {

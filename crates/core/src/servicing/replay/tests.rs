@@ -181,6 +181,47 @@ fn a_refund_beyond_the_advance_stops_the_replay() {
     assert!(matches!(err, ReplayError::Refund { .. }), "{err}");
 }
 
+#[test]
+fn a_later_prepayment_is_replayed_with_its_reschedule() {
+    // 12,000.00 at 12%: installment 1 (1,066.19) paid Feb 28, 3,000.00 prepaid on Mar 10
+    // (reduce term); the Feb 28 payment is reversed
+    let (start, terms, template) = open("12000", 12);
+    let c = ctx(&terms, &template);
+    let paid = Posted {
+        id: 1,
+        business_date: d(2026, 2, 28),
+        amount: 106_619,
+        movement: Movement::Repayment {
+            paid_on: d(2026, 2, 28),
+        },
+    };
+    let prepaid = Posted {
+        id: 2,
+        business_date: d(2026, 3, 10),
+        amount: 300_000,
+        movement: Movement::Prepayment {
+            mode: PrepaymentMode::ReduceTerm,
+        },
+    };
+    let through = d(2026, 3, 20);
+    let with = replay(&start, &[paid, prepaid], through, &c).unwrap();
+    let without = replay(&start, &[prepaid], through, &c).unwrap();
+    let s = &without.movements[0].applied.split;
+    // without the Feb 28 payment, the prepayment first pays installment 1, overdue since
+    // Mar 1, with 9 days of penalty and compound interest
+    assert!(s.penalty_interest > 0 && s.compound_interest > 0);
+    assert!(s.principal > 94_619, "installment 1's principal and more");
+    assert_eq!(without.state.account.overdue_principal, 0);
+    assert_eq!(without.state.account.dpd, 0);
+    // less principal was repaid without the reversed payment; the schedule is longer
+    assert!(without.state.account.principal_outstanding > with.state.account.principal_outstanding);
+    let diff = difference_lines(1, "OWN", &with.lines, &without.lines);
+    crate::ledger::check_entry(&diff).unwrap();
+    let mut all = with.lines.clone();
+    all.extend(diff);
+    reconciles(&book(&all), &without.state.account, 1_200_000);
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(48))]
 
