@@ -20,23 +20,20 @@ use std::collections::HashMap;
 use chrono::NaiveDate;
 use loanbook_core::delinquency::FiveTier;
 use loanbook_core::money::{Currency, Money};
-use loanbook_core::product::Product;
-use loanbook_core::rate::AnnualRate;
-use loanbook_core::schedule::{RepaymentMethod, ScheduleTerms, generate};
-use loanbook_core::servicing::migration::{Migrated, MigrationError, Repaid, bring_to_date};
 use loanbook_core::servicing::postings::opening_lines;
-use loanbook_core::servicing::{InstallmentState, OpenInstallment};
 use loanbook_store::audit::timestamp;
 use loanbook_store::customers::{self as customers_store, CustomerRow};
 use loanbook_store::loans::{self as loans_store, LoanRow, LoanTransactionRow};
 use loanbook_store::servicing::{self as store, BalanceRow};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
-use crate::customers::{CustomerInput, check as check_customer, identity_taken};
-use crate::input::{Sign, amount};
+use crate::customers::identity_taken;
 use crate::ledger::{EntryDraft, post_in};
-use crate::loans::MAX_EXTERNAL_ID_CHARS;
 use crate::{Actor, App, Permission, ServiceError, Violation, record};
+
+mod rows;
+
+use rows::{Borrower, Line, Lookups, Prepared, prepare};
 
 /// Most rows one file takes.
 pub const MAX_LOAN_IMPORT_ROWS: usize = 100_000;
@@ -59,26 +56,6 @@ pub const LOAN_IMPORT_COLUMNS: [&str; 11] = [
 
 /// The longest term accepted, in periods.
 pub const MAX_TERM: u32 = 480;
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(default)]
-struct Line {
-    external_id: String,
-    customer_name: String,
-    id_number: String,
-    phone: String,
-    province: String,
-    product_code: String,
-    principal: String,
-    annual_rate: String,
-    term: String,
-    method: String,
-    disbursed_on: String,
-    first_due: Option<String>,
-    principal_repaid: Option<String>,
-    interest_repaid: Option<String>,
-    funding_source: Option<String>,
-}
 
 /// Options of an import.
 #[derive(Clone, Debug, Default)]
@@ -123,40 +100,6 @@ pub struct ImportView {
     pub customers_reused: usize,
     /// Σ principal outstanding.
     pub principal_outstanding: Money,
-}
-
-/// Who a row's borrower is.
-#[derive(Clone, Copy, Debug)]
-enum Borrower {
-    Existing(i64),
-    /// Index into the customers to create.
-    New(usize),
-}
-
-/// A row checked and brought to the business date.
-struct Prepared {
-    row: usize,
-    external_id: String,
-    borrower: Borrower,
-    product_code: String,
-    product_version: i64,
-    principal: Money,
-    annual_rate: AnnualRate,
-    term: u32,
-    method: RepaymentMethod,
-    disbursed_on: NaiveDate,
-    funding_source: String,
-    repaid: Repaid,
-    migrated: Migrated,
-}
-
-/// What the rows share while they are checked.
-struct Lookups {
-    products: HashMap<String, Option<(i64, Product)>>,
-    funding_sources: Vec<String>,
-    by_id_number: HashMap<String, Borrower>,
-    new_customers: Vec<CustomerRow>,
-    external_ids: HashMap<String, usize>,
 }
 
 /// Imports active loans from another system (CSV, [`LOAN_IMPORT_COLUMNS`]), all or
@@ -276,319 +219,6 @@ pub async fn import_loans(
     Ok(view)
 }
 
-/// Checks one row; when every field is good, brings the loan to the business date.
-#[allow(clippy::too_many_arguments)]
-async fn prepare(
-    app: &App,
-    tx: &mut loanbook_store::Tx<'_>,
-    line: &Line,
-    row: usize,
-    business_date: NaiveDate,
-    opts: &ImportOptions,
-    look: &mut Lookups,
-    v: &mut Vec<Violation>,
-) -> Result<Option<Prepared>, ServiceError> {
-    let external_id = line.external_id.clone();
-    if external_id.is_empty() || external_id.chars().count() > MAX_EXTERNAL_ID_CHARS {
-        v.push(Violation::new(
-            "external_id",
-            format!("must be 1–{MAX_EXTERNAL_ID_CHARS} characters"),
-        ));
-    } else if external_id.bytes().all(|b| b.is_ascii_digit()) {
-        v.push(Violation::new(
-            "external_id",
-            format!("'{external_id}' must not be all digits (digits address a loan by its id)"),
-        ));
-    } else if let Some(first) = look.external_ids.get(&external_id) {
-        v.push(Violation::new(
-            "external_id",
-            format!("'{external_id}' repeats row {first}"),
-        ));
-    }
-    let borrower = borrower(app, tx, line, business_date, look, v).await?;
-    let product = product(app, &line.product_code, look, v).await?;
-    let principal = amount(
-        "principal",
-        &line.principal,
-        Currency::CNY,
-        Sign::Positive,
-        v,
-    );
-    let annual_rate = AnnualRate::parse(&line.annual_rate)
-        .map_err(|e| v.push(Violation::new("annual_rate", e.to_string())))
-        .ok();
-    let term = match line.term.parse::<u32>() {
-        Ok(t) if (1..=MAX_TERM).contains(&t) => Some(t),
-        _ => {
-            v.push(Violation::new(
-                "term",
-                format!(
-                    "must be a whole number of periods in 1..={MAX_TERM} (got '{}')",
-                    line.term
-                ),
-            ));
-            None
-        }
-    };
-    let method = RepaymentMethod::ALL
-        .into_iter()
-        .find(|m| m.code() == line.method);
-    if method.is_none() {
-        let codes: Vec<&str> = RepaymentMethod::ALL.iter().map(|m| m.code()).collect();
-        v.push(Violation::new(
-            "method",
-            format!(
-                "must be one of {} (got '{}')",
-                codes.join(", "),
-                line.method
-            ),
-        ));
-    }
-    let disbursed_on = date("disbursed_on", &line.disbursed_on, v);
-    if let Some(d) = disbursed_on
-        && d > business_date
-    {
-        v.push(Violation::new(
-            "disbursed_on",
-            format!("{d} is after the business date {business_date}"),
-        ));
-    }
-    let first_due = present(&line.first_due).and_then(|t| date("first_due", t, v));
-    if let (Some(first), Some(start)) = (first_due, disbursed_on)
-        && first <= start
-    {
-        v.push(Violation::new(
-            "first_due",
-            format!("{first} must be after disbursed_on {start}"),
-        ));
-    }
-    let repaid = |field: &str, text: &Option<String>, v: &mut Vec<Violation>| {
-        present(text).map_or(Some(0), |t| {
-            amount(field, t, Currency::CNY, Sign::NonNegative, v).map(|m| m.amount_minor())
-        })
-    };
-    let principal_repaid = repaid("principal_repaid", &line.principal_repaid, v);
-    let interest_repaid = repaid("interest_repaid", &line.interest_repaid, v);
-    let funding_source = present(&line.funding_source)
-        .map(str::to_owned)
-        .or_else(|| opts.funding_source.clone());
-    match &funding_source {
-        None => v.push(Violation::new(
-            "funding_source",
-            "is required (no column value and no default given)",
-        )),
-        Some(code) if !look.funding_sources.contains(code) => v.push(Violation::new(
-            "funding_source",
-            format!("no funding source '{code}'"),
-        )),
-        Some(_) => {}
-    }
-    if !v.is_empty() {
-        return Ok(None);
-    }
-    let (
-        Some(borrower),
-        Some((product_version, product)),
-        Some(principal),
-        Some(annual_rate),
-        Some(term),
-        Some(method),
-        Some(disbursed_on),
-        Some(principal_repaid),
-        Some(interest_repaid),
-        Some(funding_source),
-    ) = (
-        borrower,
-        product,
-        principal,
-        annual_rate,
-        term,
-        method,
-        disbursed_on,
-        principal_repaid,
-        interest_repaid,
-        funding_source,
-    )
-    else {
-        return Ok(None);
-    };
-    let mut terms = ScheduleTerms::new(principal, annual_rate, term, method, disbursed_on);
-    terms.frequency = product.frequency;
-    terms.day_count = product.day_count;
-    terms.rounding = product.rounding;
-    terms.first_due = first_due;
-    let schedule = match generate(&terms) {
-        Ok(s) => s,
-        Err(e) => {
-            v.push(Violation::new(e.field, e.rule));
-            return Ok(None);
-        }
-    };
-    let installments: Vec<OpenInstallment> = schedule
-        .installments()
-        .iter()
-        .map(|i| OpenInstallment {
-            number: i.number,
-            period_start: i.period_start,
-            due_date: i.due_date,
-            principal: i.principal.amount_minor(),
-            interest: i.interest.amount_minor(),
-            paid_principal: 0,
-            paid_interest: 0,
-            state: InstallmentState::Pending,
-            paid_on: None,
-        })
-        .collect();
-    let repaid = Repaid {
-        principal: principal_repaid,
-        interest: interest_repaid,
-    };
-    let servicing = super::terms_of(&product, annual_rate.as_decimal());
-    let migrated = match bring_to_date(
-        0,
-        principal.amount_minor(),
-        disbursed_on,
-        installments,
-        business_date,
-        repaid,
-        &servicing,
-    ) {
-        Ok(m) => m,
-        Err(e) => {
-            v.push(migration_violation(&e));
-            return Ok(None);
-        }
-    };
-    if migrated.account.is_settled() && migrated.account.next_due.is_none() {
-        v.push(Violation::new(
-            "principal_repaid",
-            "the loan is repaid in full: only active loans are migrated",
-        ));
-        return Ok(None);
-    }
-    look.external_ids.insert(external_id.clone(), row);
-    Ok(Some(Prepared {
-        row,
-        external_id,
-        borrower,
-        product_code: line.product_code.clone(),
-        product_version,
-        principal,
-        annual_rate,
-        term,
-        method,
-        disbursed_on,
-        funding_source,
-        repaid,
-        migrated,
-    }))
-}
-
-fn migration_violation(e: &MigrationError) -> Violation {
-    match e {
-        MigrationError::TooMuchRepaid {
-            field,
-            what,
-            repaid,
-            due,
-        } => Violation::new(
-            *field,
-            format!("{repaid} is more than the {what} due before the business date ({due})"),
-        ),
-        MigrationError::Date(rule) => Violation::new("disbursed_on", rule.clone()),
-        MigrationError::Close(c) => Violation::new("csv", c.to_string()),
-    }
-}
-
-fn present(text: &Option<String>) -> Option<&str> {
-    text.as_deref().map(str::trim).filter(|t| !t.is_empty())
-}
-
-fn date(field: &str, text: &str, v: &mut Vec<Violation>) -> Option<NaiveDate> {
-    NaiveDate::parse_from_str(text, "%Y-%m-%d")
-        .map_err(|_| {
-            v.push(Violation::new(
-                field,
-                format!("'{text}' is not a date (YYYY-MM-DD)"),
-            ));
-        })
-        .ok()
-}
-
-/// The row's borrower: a customer with the ID number, one created earlier in the file,
-/// or a new one (checked as any customer).
-async fn borrower(
-    app: &App,
-    tx: &mut loanbook_store::Tx<'_>,
-    line: &Line,
-    as_of: NaiveDate,
-    look: &mut Lookups,
-    v: &mut Vec<Violation>,
-) -> Result<Option<Borrower>, ServiceError> {
-    let input = CustomerInput {
-        kind: "individual".into(),
-        name: line.customer_name.clone(),
-        id_number: Some(line.id_number.clone()),
-        phone: Some(line.phone.clone()),
-        province: Some(line.province.clone()),
-        ..CustomerInput::default()
-    };
-    let (checked, found) = check_customer(app, &input, as_of);
-    let bad = !found.is_empty();
-    v.extend(found.into_iter().map(|mut x| {
-        if x.field == "name" {
-            x.field = "customer_name".into();
-        }
-        x
-    }));
-    let Some(hash) = checked.row.id_number_hash.clone() else {
-        return Ok(None);
-    };
-    if let Some(b) = look.by_id_number.get(&hash) {
-        return Ok(Some(*b));
-    }
-    let b = match customers_store::find_by_hash(&mut **tx, "id_number_hash", &hash)
-        .await?
-        .first()
-    {
-        Some((id, _)) => Borrower::Existing(*id),
-        None if bad => return Ok(None),
-        None => {
-            look.new_customers.push(checked.row);
-            Borrower::New(look.new_customers.len() - 1)
-        }
-    };
-    look.by_id_number.insert(hash, b);
-    Ok(Some(b))
-}
-
-/// The latest version of product `code` (cached).
-async fn product(
-    app: &App,
-    code: &str,
-    look: &mut Lookups,
-    v: &mut Vec<Violation>,
-) -> Result<Option<(i64, Product)>, ServiceError> {
-    if !look.products.contains_key(code) {
-        let found = match loanbook_store::products::get(app.db(), code, None).await? {
-            Some(row) => Some((
-                row.version,
-                crate::products::load_version(app, &row.code, row.version).await?,
-            )),
-            None => None,
-        };
-        look.products.insert(code.to_owned(), found);
-    }
-    let found = look.products.get(code).cloned().flatten();
-    if found.is_none() {
-        v.push(Violation::new(
-            "product_code",
-            format!("no product '{code}'"),
-        ));
-    }
-    Ok(found)
-}
-
 /// Writes the checked rows (step 2 of the module docs).
 async fn write(
     app: &App,
@@ -626,22 +256,22 @@ async fn write(
             product_code: p.product_code.clone(),
             product_version: p.product_version,
             currency: Currency::CNY.code().into(),
-            contract_amount_minor: p.principal.amount_minor(),
-            disbursed_minor: p.principal.amount_minor(),
-            principal_outstanding_minor: p.principal.amount_minor(),
-            annual_rate: p.annual_rate.as_decimal().to_string(),
-            term_months: i64::from(p.term),
-            method: p.method.code().into(),
-            start_date: p.disbursed_on.to_string(),
+            contract_amount_minor: p.terms.principal.amount_minor(),
+            disbursed_minor: p.terms.principal.amount_minor(),
+            principal_outstanding_minor: p.terms.principal.amount_minor(),
+            annual_rate: p.terms.annual_rate.as_decimal().to_string(),
+            term_months: i64::from(p.terms.term),
+            method: p.terms.method.code().into(),
+            start_date: p.terms.disbursed_on.to_string(),
             first_due_date: inst
                 .first()
-                .map_or(p.disbursed_on, |i| i.due_date)
+                .map_or(p.terms.disbursed_on, |i| i.due_date)
                 .to_string(),
             maturity_date: inst
                 .last()
-                .map_or(p.disbursed_on, |i| i.due_date)
+                .map_or(p.terms.disbursed_on, |i| i.due_date)
                 .to_string(),
-            funding_source: p.funding_source.clone(),
+            funding_source: p.terms.funding_source.clone(),
             status: "active".into(),
             created_at: at.clone(),
             updated_at: at.clone(),
@@ -671,9 +301,9 @@ async fn write(
         )
         .await?;
         let details = serde_json::json!({
-            "disbursed_on": p.disbursed_on.to_string(),
-            "principal_repaid": Money::from_minor(p.repaid.principal, Currency::CNY),
-            "interest_repaid": Money::from_minor(p.repaid.interest, Currency::CNY),
+            "disbursed_on": p.terms.disbursed_on.to_string(),
+            "principal_repaid": Money::from_minor(p.terms.repaid.principal, Currency::CNY),
+            "interest_repaid": Money::from_minor(p.terms.repaid.interest, Currency::CNY),
             "row": p.row,
         });
         let transaction_id = loans_store::insert_transaction(
@@ -682,7 +312,7 @@ async fn write(
                 loan_id,
                 kind: "migration".into(),
                 business_date: business_date.to_string(),
-                amount_minor: p.principal.amount_minor(),
+                amount_minor: p.terms.principal.amount_minor(),
                 journal_entry_id: Some(entry),
                 reference: p.external_id.clone(),
                 created_by: actor.username.clone(),
@@ -694,7 +324,7 @@ async fn write(
         loans_store::update_texts(
             tx,
             "UPDATE loan_transactions SET details_json = $1, value_date = $2 WHERE id = $3",
-            &[&details.to_string(), &p.disbursed_on.to_string()],
+            &[&details.to_string(), &p.terms.disbursed_on.to_string()],
             transaction_id,
         )
         .await?;
@@ -719,8 +349,8 @@ async fn write(
             account,
             product_code: p.product_code,
             product_version: p.product_version,
-            funding_source: p.funding_source,
-            annual_rate: p.annual_rate.as_decimal().to_string(),
+            funding_source: p.terms.funding_source,
+            annual_rate: p.terms.annual_rate.as_decimal().to_string(),
             active: true,
             version: 1,
         });
