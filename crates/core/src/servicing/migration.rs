@@ -232,6 +232,50 @@ mod tests {
         assert_eq!(m.installments[1].state, InstallmentState::Paid);
     }
 
+    proptest::proptest! {
+        #[test]
+        fn repaid_amounts_are_placed_and_the_account_keeps_its_invariants(
+            principal in 100_000i64..10_000_000,
+            term in 3u32..36,
+            days_back in 0i64..1200,
+            share_p in 0u32..=100,
+            share_i in 0u32..=100,
+        ) {
+            let business = d(2026, 11, 23);
+            let start = business - chrono::Duration::days(days_back);
+            let t = ScheduleTerms::new(
+                crate::money::Money::from_minor(principal, crate::money::Currency::CNY),
+                AnnualRate::parse("0.12").unwrap(),
+                term,
+                RepaymentMethod::EqualPrincipal,
+                start,
+            );
+            let s: Vec<OpenInstallment> = generate(&t).unwrap().installments().iter().map(|i| OpenInstallment {
+                number: i.number, period_start: i.period_start, due_date: i.due_date,
+                principal: i.principal.amount_minor(), interest: i.interest.amount_minor(),
+                paid_principal: 0, paid_interest: 0, state: InstallmentState::Pending, paid_on: None,
+            }).collect();
+            let (due_p, due_i) = s.iter().filter(|i| i.due_date < business)
+                .fold((0, 0), |(p, r), i| (p + i.principal, r + i.interest));
+            let repaid = Repaid {
+                principal: due_p * i64::from(share_p) / 100,
+                interest: due_i * i64::from(share_i) / 100,
+            };
+            let terms = ServicingTerms::defaults(crate::test_support::dec("0.12"));
+            let m = bring_to_date(1, principal, start, s, business, repaid, &terms).unwrap();
+            let a = &m.account;
+            proptest::prop_assert_eq!(a.check(), Ok(()));
+            proptest::prop_assert_eq!(a.principal_outstanding, principal - repaid.principal);
+            let paid_i: i64 = m.installments.iter().map(|i| i.paid_interest).sum();
+            proptest::prop_assert_eq!(paid_i, repaid.interest);
+            proptest::prop_assert_eq!(a.last_closed, business.pred_opt().unwrap());
+            if repaid.principal == due_p && repaid.interest == due_i {
+                proptest::prop_assert_eq!(a.dpd, 0, "paid in full on time");
+                proptest::prop_assert_eq!(a.penalty_interest + a.compound_interest, 0);
+            }
+        }
+    }
+
     #[test]
     fn a_short_payer_is_overdue_from_the_first_installment_not_covered() {
         let s = schedule(d(2026, 8, 23));
