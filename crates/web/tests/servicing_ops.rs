@@ -140,6 +140,29 @@ async fn migrated_loans_take_statements_refunds_and_reversals_over_http() {
         assert_eq!(reversal["dpd"], 30);
         let (status, _) = post(&router, &uri, &ops, "application/json", reason).await;
         assert_eq!(status, StatusCode::CONFLICT, "{label}: twice");
+        let (_, txns, _) = common::call(
+            &router,
+            "GET",
+            "/api/v1/loans/OLD-9/transactions",
+            Some(&ops),
+            None,
+        )
+        .await;
+        let kinds: Vec<(&str, &Value)> = txns
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| (t["kind"].as_str().unwrap(), &t["reversed_by"]))
+            .collect();
+        assert_eq!(
+            kinds,
+            [
+                ("migration", &Value::Null),
+                ("repayment", &reversal["transaction_id"]),
+                ("reversal", &Value::Null)
+            ],
+            "{label}"
+        );
         // the same reference again is a duplicate; the bank's new one posts
         let (status, problem) = post(
             &router,
