@@ -7,7 +7,7 @@
 //! nothing; the same key with another body answers 409.
 
 use axum::Router;
-use axum::extract::{Path, Query, State};
+use axum::extract::{DefaultBodyLimit, Path, Query, State};
 use axum::http::HeaderMap;
 use axum::routing::{get, post};
 use chrono::NaiveDate;
@@ -26,6 +26,9 @@ use crate::AppState;
 use crate::api::{ApiResult, created, ok};
 use crate::extract::{Authenticated, JsonBody};
 use crate::problem::Problem;
+
+/// The largest CSV body of an import: room for 100,000 rows of a few hundred bytes.
+pub const MAX_CSV_BYTES: usize = 64 << 20;
 
 /// `POST /api/v1/loans/{id}/repayments`
 #[derive(Deserialize, ToSchema)]
@@ -400,8 +403,14 @@ pub fn routes() -> Router<AppState> {
             "/api/v1/loans/{id}/transactions/{tx}/reversal",
             post(reverse),
         )
-        .route("/api/v1/loans/import", post(import_loans))
-        .route("/api/v1/payments/statement", post(import_statement))
+        .route(
+            "/api/v1/loans/import",
+            post(import_loans).layer(DefaultBodyLimit::max(MAX_CSV_BYTES)),
+        )
+        .route(
+            "/api/v1/payments/statement",
+            post(import_statement).layer(DefaultBodyLimit::max(MAX_CSV_BYTES)),
+        )
         .route("/api/v1/eod/run", post(run_eod))
         .route("/api/v1/eod/runs", get(eod_runs))
 }
