@@ -269,6 +269,18 @@ mod tests {
             let paid_i: i64 = m.installments.iter().map(|i| i.paid_interest).sum();
             proptest::prop_assert_eq!(paid_i, repaid.interest);
             proptest::prop_assert_eq!(a.last_closed, business.pred_opt().unwrap());
+            // the opening entry balances and carries the loan's balances on its accounts
+            let lines = crate::servicing::postings::opening_lines(1, a);
+            proptest::prop_assert_eq!(crate::ledger::check_entry(&lines), Ok(()));
+            let on = |code: &str| -> i64 {
+                lines.iter().filter(|l| l.account == code).map(|l| match l.side {
+                    crate::ledger::Side::Debit => l.amount_minor,
+                    crate::ledger::Side::Credit => -l.amount_minor,
+                }).sum()
+            };
+            proptest::prop_assert_eq!(on("1301") + on("1302"), a.principal_outstanding);
+            proptest::prop_assert_eq!(on("1311"), a.interest_owed() - a.interest_off_book);
+            proptest::prop_assert_eq!(on("1304"), -a.provision);
             if repaid.principal == due_p && repaid.interest == due_i {
                 proptest::prop_assert_eq!(a.dpd, 0, "paid in full on time");
                 proptest::prop_assert_eq!(a.penalty_interest + a.compound_interest, 0);
