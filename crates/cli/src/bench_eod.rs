@@ -42,7 +42,7 @@ pub struct EodArgs {
     #[arg(long, default_value_t = 100_000)]
     loans: usize,
     /// Workers of the close in this process.
-    #[arg(long, default_value_t = 1)]
+    #[arg(long, default_value_t = 2)]
     workers: usize,
     /// Loan ids per partition.
     #[arg(long, default_value_t = eod::DEFAULT_PARTITION_SIZE)]

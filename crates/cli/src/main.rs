@@ -11,6 +11,7 @@ mod context;
 mod customer;
 mod error;
 mod ledger;
+mod loan_ops;
 mod model;
 mod origination;
 mod product;
@@ -116,6 +117,9 @@ enum Command {
     /// Loans (贷款).
     #[command(subcommand)]
     Loan(origination::LoanCommand),
+    /// The loan prime rate table (LPR).
+    #[command(subcommand)]
+    Lpr(loan_ops::LprCommand),
     /// Benchmarks on a scratch database (figures for docs/performance.md).
     #[command(subcommand)]
     Bench(bench::BenchCommand),
@@ -205,6 +209,7 @@ fn run_async(cli: &Cli, command: &Command) -> Result<String, CliError> {
             Command::AuthorityRules(c) => origination::rules(&location, c).await,
             Command::Payment(c) => origination::payment(&location, c).await,
             Command::Loan(c) => origination::loan(&location, c).await,
+            Command::Lpr(c) => loan_ops::lpr_command(&location, c).await,
             Command::Bench(c) => bench::run(c).await,
             Command::Eod(c) => servicing::eod(&location, c).await,
             Command::Repay(a) => servicing::repay(&location, a).await,

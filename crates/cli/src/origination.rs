@@ -100,6 +100,8 @@ pub enum LoanCommand {
         json: bool,
     },
     #[command(flatten)]
+    Ops(crate::loan_ops::LoanOps),
+    #[command(flatten)]
     Servicing(crate::servicing_ops::LoanOps),
 }
 
@@ -241,6 +243,7 @@ pub async fn payment(location: &Location, c: &PaymentCommand) -> Result<String, 
 pub async fn loan(location: &Location, c: &LoanCommand) -> Result<String, CliError> {
     let (id, as_json) = match c {
         LoanCommand::Show { id, json } => (id, json),
+        LoanCommand::Ops(ops) => return crate::loan_ops::run(location, ops).await,
         LoanCommand::Servicing(ops) => return crate::servicing_ops::loan(location, ops).await,
     };
     let app = location.app().await?;

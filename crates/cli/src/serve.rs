@@ -31,6 +31,45 @@ pub struct ServeArgs {
     /// (default: the local simulator confirms at once).
     #[arg(long, value_name = "DIR")]
     bank_outbox: Option<std::path::PathBuf>,
+    /// Run the daily close every day at this local time (HH:MM), catching up missed days;
+    /// `off` leaves the close to `loanbook eod run`.
+    #[arg(long, default_value = "23:30", value_name = "HH:MM|off")]
+    eod_at: String,
+}
+
+/// Parses `--eod-at`.
+fn eod_time(text: &str) -> Result<Option<chrono::NaiveTime>, CliError> {
+    if text == "off" {
+        return Ok(None);
+    }
+    chrono::NaiveTime::parse_from_str(text, "%H:%M")
+        .map(Some)
+        .map_err(|_| CliError::usage("--eod-at", format!("must be HH:MM or off (got '{text}')")))
+}
+
+/// The daily close on a schedule: every 30 seconds, close what is due by the wall clock.
+async fn eod_scheduler(app: loanbook_service::App, at: chrono::NaiveTime) {
+    use loanbook_service::servicing::eod::{self, RunOptions};
+    loop {
+        let now = chrono::Local::now().naive_local();
+        if let Ok(open) = app.business_date().await
+            && let Some(through) = eod::scheduled_through(open, now, at)
+        {
+            let opts = RunOptions {
+                until: Some(through),
+                ..RunOptions::default()
+            };
+            match eod::run(&app, &operator(), &opts, &|_, _, _| {}).await {
+                Ok(reports) => {
+                    for r in reports {
+                        tracing::info!(date = %r.business_date, loans = r.loans, seconds = r.duration_seconds, "scheduled daily close done");
+                    }
+                }
+                Err(e) => tracing::error!(error = %e, "scheduled daily close failed; retrying"),
+            }
+        }
+        tokio::time::sleep(std::time::Duration::from_secs(30)).await;
+    }
 }
 
 /// The adapters chosen by the flags: real protocols where configured, the simulators
@@ -115,6 +154,10 @@ pub async fn run(location: &Location, args: &ServeArgs) -> Result<String, CliErr
         } else {
             println!("the database already has customers: the demo bank is not created again");
         }
+    }
+    if let Some(at) = eod_time(&args.eod_at)? {
+        println!("the daily close runs every day at {at} (local time)");
+        tokio::spawn(eod_scheduler(app.clone(), at));
     }
     println!(
         "loanbook is serving on http://{}  (console /, API /api/v1, docs /api/docs)",

@@ -21,11 +21,14 @@ pub enum EodCommand {
         #[arg(long, value_name = "DATE")]
         until: Option<NaiveDate>,
         /// Concurrent workers in this process (other processes may join the same close).
-        #[arg(long, default_value_t = 1)]
+        #[arg(long, default_value_t = 2)]
         workers: usize,
         /// Loan ids per partition.
         #[arg(long, default_value_t = eod::DEFAULT_PARTITION_SIZE)]
         partition_size: i64,
+        /// Seconds before the partitions of a worker that died are taken over.
+        #[arg(long, default_value_t = eod::DEFAULT_LEASE_SECONDS)]
+        lease_seconds: i64,
         /// Print the end reports as JSON.
         #[arg(long)]
         json: bool,
@@ -73,12 +76,14 @@ pub async fn eod(location: &Location, command: &EodCommand) -> Result<String, Cl
             until,
             workers,
             partition_size,
+            lease_seconds,
             json: as_json,
         } => {
             let opts = RunOptions {
                 until: *until,
                 workers: *workers,
                 partition_size: *partition_size,
+                lease_seconds: *lease_seconds,
                 ..RunOptions::default()
             };
             let quiet = *as_json;

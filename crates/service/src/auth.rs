@@ -66,11 +66,26 @@ pub enum Permission {
     RepaymentPost,
     /// Run the daily close.
     EodRun,
+    /// Request a restructure (extension, rate change, plan change, principal grace, LPR
+    /// conversion).
+    LoanRestructure,
+    /// Approve or reject a restructure (four-eyes: not one's own request).
+    LoanRestructureApprove,
+    /// Request a write-off.
+    LoanWriteOff,
+    /// Approve or reject a write-off (four-eyes).
+    LoanWriteOffApprove,
+    /// Request a manual five-tier class override.
+    LoanClassify,
+    /// Approve or reject a class override (four-eyes).
+    LoanClassifyApprove,
+    /// Complete closing tasks (collateral release) and archive closed loans.
+    LoanClose,
 }
 
 impl Permission {
     /// Every permission.
-    pub const ALL: [Permission; 24] = [
+    pub const ALL: [Permission; 31] = [
         Permission::CustomerRead,
         Permission::CustomerWrite,
         Permission::PiiView,
@@ -95,6 +110,13 @@ impl Permission {
         Permission::LoanRead,
         Permission::RepaymentPost,
         Permission::EodRun,
+        Permission::LoanRestructure,
+        Permission::LoanRestructureApprove,
+        Permission::LoanWriteOff,
+        Permission::LoanWriteOffApprove,
+        Permission::LoanClassify,
+        Permission::LoanClassifyApprove,
+        Permission::LoanClose,
     ];
 
     /// The code, e.g. `pii:view`.
@@ -124,6 +146,13 @@ impl Permission {
             Permission::LoanRead => "loan:read",
             Permission::RepaymentPost => "repayment:post",
             Permission::EodRun => "eod:run",
+            Permission::LoanRestructure => "loan:restructure",
+            Permission::LoanRestructureApprove => "loan:restructure_approve",
+            Permission::LoanWriteOff => "loan:write_off",
+            Permission::LoanWriteOffApprove => "loan:write_off_approve",
+            Permission::LoanClassify => "loan:classify",
+            Permission::LoanClassifyApprove => "loan:classify_approve",
+            Permission::LoanClose => "loan:close",
         }
     }
 }
@@ -201,6 +230,8 @@ impl Role {
                 ApplicationDecide,
                 ContractManage,
                 LoanRead,
+                LoanRestructure,
+                LoanClassify,
             ],
             Role::CreditAnalyst => &[
                 CustomerRead,
@@ -211,8 +242,9 @@ impl Role {
                 ApplicationRead,
                 PolicyManage,
                 LoanRead,
+                LoanClassify,
             ],
-            Role::Approver | Role::CommitteeMember => &[
+            Role::Approver => &[
                 CustomerRead,
                 ProductRead,
                 ModelRead,
@@ -220,6 +252,19 @@ impl Role {
                 FundingRead,
                 ApplicationDecide,
                 LoanRead,
+                LoanRestructureApprove,
+                LoanWriteOffApprove,
+                LoanClassifyApprove,
+            ],
+            Role::CommitteeMember => &[
+                CustomerRead,
+                ProductRead,
+                ModelRead,
+                ApplicationRead,
+                FundingRead,
+                ApplicationDecide,
+                LoanRead,
+                LoanWriteOffApprove,
             ],
             Role::Operations => &[
                 CustomerRead,
@@ -235,6 +280,9 @@ impl Role {
                 LoanRead,
                 RepaymentPost,
                 EodRun,
+                LoanRestructure,
+                LoanWriteOff,
+                LoanClose,
             ],
             Role::Collector => &[CustomerRead, LoanRead],
             Role::Compliance => &[
@@ -806,5 +854,13 @@ mod tests {
         assert!(!Role::Collector.allows(Permission::CustomerWrite));
         assert!(Role::Operations.allows(Permission::LedgerPost));
         assert!(!Role::Compliance.allows(Permission::LedgerPost));
+        // restructures: requested by operations and officers, approved by approvers
+        assert!(Role::Operations.allows(Permission::LoanRestructure));
+        assert!(Role::LoanOfficer.allows(Permission::LoanRestructure));
+        assert!(!Role::LoanOfficer.allows(Permission::LoanRestructureApprove));
+        assert!(Role::Approver.allows(Permission::LoanRestructureApprove));
+        assert!(!Role::CommitteeMember.allows(Permission::LoanRestructureApprove));
+        assert!(Role::CommitteeMember.allows(Permission::LoanWriteOffApprove));
+        assert!(!Role::Operations.allows(Permission::LoanWriteOffApprove));
     }
 }

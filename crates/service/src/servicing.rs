@@ -1,20 +1,32 @@
 //! Servicing (贷后核算): the daily close ([`eod`]), repayments, payoff and prepayment
-//! ([`repayments`]), and the servicing row each disbursed loan gets ([`activate`]).
+//! ([`repayments`]), and the servicing row each disbursed loan gets ([`activate`]);
+//! restructuring ([`restructure`]), the LPR table and repricing ([`lpr`], [`repricing`]), write-off and recovery
+//! ([`write_off`]), closing tasks and archiving ([`closing`]), class overrides
+//! ([`class_override`]).
 //!
 //! The arithmetic is `loanbook_core::servicing`; these use cases load the rows, call it
 //! with the business date, and store and post what it returns in one transaction.
 
 pub mod book;
+pub mod class_override;
+pub mod closing;
 pub mod eod;
+pub mod lpr;
 pub mod migration;
 #[cfg(test)]
 mod ops_tests;
 pub mod refunds;
 pub mod repayments;
+pub mod repricing;
+pub mod requests;
+pub mod restructure;
+#[cfg(test)]
+mod restructure_tests;
 pub mod reversals;
 pub mod statements;
 #[cfg(test)]
 mod tests;
+pub mod write_off;
 
 use chrono::NaiveDate;
 use loanbook_core::product::Product;

@@ -23,6 +23,7 @@ pub mod loans;
 pub mod migrations;
 pub mod origination;
 pub mod products;
+pub mod restructuring;
 pub mod score_models;
 pub mod servicing;
 pub mod servicing_history;

@@ -280,3 +280,15 @@ pub async fn dump_text(db: &Db, tables: &[&str]) -> String {
     }
     out
 }
+
+/// The one integer a query answers (e.g. a `COUNT(*)`) — for tests reading rows no
+/// repository exposes.
+///
+/// # Panics
+/// When the query fails.
+pub async fn count(db: &Db, sql: &str) -> i64 {
+    sqlx::query_scalar(sql)
+        .fetch_one(db.pool())
+        .await
+        .expect("test query runs")
+}

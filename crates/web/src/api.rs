@@ -972,11 +972,13 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/models/{id}/monitoring", get(model_monitoring))
 }
 
-/// The whole OpenAPI document: the system of record, origination and servicing.
+/// The whole OpenAPI document: the system of record, origination, servicing and the
+/// operations that change and end a loan.
 pub fn openapi() -> utoipa::openapi::OpenApi {
     let mut doc = ApiDoc::openapi();
     doc.merge(crate::api_origination::OriginationDoc::openapi());
     doc.merge(crate::api_servicing::ServicingDoc::openapi());
+    doc.merge(crate::api_loan_ops::LoanOpsDoc::openapi());
     doc
 }
 

@@ -142,7 +142,7 @@ impl EodRunRequest {
 
 /// The `Idempotency-Key` header, if sent. A key that is not visible ASCII is refused
 /// rather than ignored: ignoring it would make a retry post twice.
-fn idempotency_key(headers: &HeaderMap) -> Result<Option<&str>, Problem> {
+pub(crate) fn idempotency_key(headers: &HeaderMap) -> Result<Option<&str>, Problem> {
     match headers.get("idempotency-key") {
         None => Ok(None),
         Some(value) => value.to_str().map(Some).map_err(|_| {

@@ -4,6 +4,7 @@
 #![deny(missing_docs)]
 
 mod api;
+mod api_loan_ops;
 mod api_origination;
 mod api_servicing;
 mod console;
@@ -38,6 +39,7 @@ pub fn router(app: App) -> Router {
         .merge(api::routes())
         .merge(api_origination::routes())
         .merge(api_servicing::routes())
+        .merge(api_loan_ops::routes())
         .merge(console::routes())
         .merge(console_origination::routes())
         .merge(metrics::routes())

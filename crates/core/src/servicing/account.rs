@@ -70,6 +70,9 @@ pub struct LoanAccount {
     pub dpd: u32,
     /// Five-tier class at the last close.
     pub class: FiveTier,
+    /// A manual class (set through approval) the close does not upgrade from; it ends
+    /// when days past due give a worse class ([`super::class_override`]).
+    pub class_override: Option<FiveTier>,
     /// Installments paid in full on time since the class last changed.
     pub on_time_streak: u32,
     /// Interest is no longer recognised as income (非应计, more than 90 days past due).
@@ -109,6 +112,7 @@ impl LoanAccount {
             oldest_unpaid_due: None,
             dpd: 0,
             class: FiveTier::Pass,
+            class_override: None,
             on_time_streak: 0,
             non_accrual: false,
             last_closed: start.pred_opt().unwrap_or(start),
@@ -133,6 +137,21 @@ impl LoanAccount {
             && self.compound_interest == 0
             && self.fees_due == 0
             && self.advance_balance == 0
+    }
+
+    /// Whether, since `before`, only a day's accrual changed: interest accrued (on and off
+    /// book), the period's accrual, the provision and the last closed date. The close
+    /// writes such accounts with a narrower update.
+    pub fn only_accrual_changed(&self, before: &LoanAccount) -> bool {
+        let same = LoanAccount {
+            interest_accrued: before.interest_accrued,
+            period_accrued: before.period_accrued,
+            interest_off_book: before.interest_off_book,
+            provision: before.provision,
+            last_closed: before.last_closed,
+            ..self.clone()
+        };
+        same == *before
     }
 
     /// Checks the invariants every stored account keeps (programmer errors, not input
@@ -334,6 +353,29 @@ mod tests {
             default_order()[3..]
         );
         assert_eq!(order_of(&Component::DEFAULT_ORDER).len(), 7);
+    }
+
+    #[test]
+    fn only_accrual_changes_are_told_apart() {
+        let first = OpenInstallment {
+            number: 1,
+            period_start: NaiveDate::from_ymd_opt(2026, 1, 1).unwrap(),
+            due_date: NaiveDate::from_ymd_opt(2026, 2, 1).unwrap(),
+            principal: 100,
+            interest: 10,
+            paid_principal: 0,
+            paid_interest: 0,
+            state: InstallmentState::Pending,
+            paid_on: None,
+        };
+        let before = LoanAccount::new(1, 1000, first.period_start, &first);
+        let mut after = before.clone();
+        after.interest_accrued += 3;
+        after.period_accrued += 3;
+        after.last_closed = first.period_start;
+        assert!(after.only_accrual_changed(&before));
+        after.dpd = 1;
+        assert!(!after.only_accrual_changed(&before));
     }
 
     #[test]

@@ -12,8 +12,9 @@ use serde::Serialize;
 
 use super::account::{InstallmentState, LoanAccount, OpenInstallment, ServicingTerms};
 use super::accrual::{daily_interest_micro, micro_to_minor, penalty_daily_rate, period_accrued_to};
+use super::class_override::class_at_close;
 use super::repayment::{PaymentSplit, allocate_to};
-use crate::delinquency::{FiveTier, classify, days_past_due, non_accrual};
+use crate::delinquency::{FiveTier, days_past_due, non_accrual};
 use crate::money::{Currency, Money};
 
 /// Why a loan could not be closed for a date.
@@ -187,7 +188,14 @@ pub fn close_day(
     } else if a.dpd == 0 {
         a.non_accrual = false;
     }
-    let class = classify(a.class, a.dpd, a.on_time_streak, terms.upgrade_after);
+    let (class, held) = class_at_close(
+        a.class,
+        a.class_override,
+        a.dpd,
+        a.on_time_streak,
+        terms.upgrade_after,
+    );
+    a.class_override = held;
     if class != a.class {
         out.class_change = Some((a.class, class));
         a.class = class;

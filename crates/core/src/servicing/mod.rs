@@ -1,7 +1,9 @@
 //! Servicing (贷后核算): the running balances of a disbursed loan and what moves them —
 //! the daily close of one loan ([`close::close_day`]), repayments through the waterfall
-//! ([`repayment`]), payoff quotes and prepayments ([`prepayment`]), and the ledger lines
-//! each of them posts ([`postings`]).
+//! ([`repayment`]), payoff quotes and prepayments ([`prepayment`]), restructuring
+//! ([`restructure`]) and LPR repricing ([`lpr`]), write-off and recovery ([`write_off`]),
+//! manual class overrides ([`class_override`]), and the ledger lines each of them posts
+//! ([`postings`]).
 //!
 //! Everything here is a calculation on its arguments: the service loads a loan's
 //! [`LoanAccount`] and its open installments, calls one function with the business date,
@@ -14,12 +16,16 @@
 
 pub mod account;
 pub mod accrual;
+pub mod class_override;
 pub mod close;
+pub mod lpr;
 pub mod migration;
 pub mod postings;
 pub mod prepayment;
 pub mod repayment;
 pub mod replay;
+pub mod restructure;
+pub mod write_off;
 
 pub use account::{InstallmentState, LoanAccount, OpenInstallment, ServicingTerms};
 pub use close::{DayOutcome, close_day};

@@ -364,12 +364,28 @@ pub fn schedule_from(
     term: u32,
     first_number: u32,
 ) -> Result<Vec<OpenInstallment>, PrepaymentError> {
+    let template = ScheduleTerms {
+        grace_principal: 0,
+        ..template.clone()
+    };
+    schedule_with_grace(&template, principal, start, first_due, term, first_number)
+}
+
+/// As [`schedule_from`], keeping the principal grace of `template` (its first
+/// `grace_principal` periods pay interest only).
+fn schedule_with_grace(
+    template: &ScheduleTerms,
+    principal: i64,
+    start: NaiveDate,
+    first_due: NaiveDate,
+    term: u32,
+    first_number: u32,
+) -> Result<Vec<OpenInstallment>, PrepaymentError> {
     let terms = ScheduleTerms {
         principal: Money::from_minor(principal, template.principal.currency()),
         start,
         first_due: Some(first_due),
         term,
-        grace_principal: 0,
         ..template.clone()
     };
     let schedule = generate(&terms).map_err(|e| PrepaymentError::Schedule(e.to_string()))?;
@@ -398,13 +414,16 @@ fn start_period(a: &mut LoanAccount, first: &OpenInstallment) {
     a.next_installment = first.number;
 }
 
-/// What a reschedule changes: the periods added (展期) and the new annual rate.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// What a reschedule changes: the periods added (展期), the new annual rate and a
+/// principal grace.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Reschedule {
     /// Periods added after the last installment (0 for none).
     pub extra_periods: u32,
     /// The annual rate from the next due date on (`None`: unchanged).
     pub new_rate: Option<AnnualRate>,
+    /// The first periods of the new schedule that pay interest only (0 for none).
+    pub grace_periods: u32,
 }
 
 /// Replaces the installments after the current one: the current period keeps its interest;
@@ -443,6 +462,7 @@ pub fn reschedule_after_current(
     let principal = principal_not_due(acct) - current_principal;
     let template = ScheduleTerms {
         annual_rate: change.new_rate.unwrap_or(template.annual_rate),
+        grace_principal: change.grace_periods,
         ..template.clone()
     };
     // the next installment keeps its due date; the anchor day follows from it
@@ -452,7 +472,7 @@ pub fn reschedule_after_current(
         .map(|i| i.due_date)
         .or_else(|| template.frequency.nth_date(current_due, 1))
         .ok_or_else(|| PrepaymentError::Schedule(format!("no due date after {current_due}")))?;
-    schedule_from(
+    schedule_with_grace(
         &template,
         principal,
         current_due,

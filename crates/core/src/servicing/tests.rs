@@ -545,6 +545,7 @@ fn an_extension_and_a_rate_change_reschedule_after_the_current_period() {
     let change = Reschedule {
         extra_periods: 6,
         new_rate: Some(AnnualRate::parse("0.045").unwrap()),
+        grace_periods: 0,
     };
     let new = reschedule_after_current(&run.acct, &run.inst, &t, &change).unwrap();
     // five periods left after the current one, plus six: 11 installments of 50,000.00 / 11
@@ -561,7 +562,8 @@ fn an_extension_and_a_rate_change_reschedule_after_the_current_period() {
             &t,
             &Reschedule {
                 extra_periods: 0,
-                new_rate: None
+                new_rate: None,
+                grace_periods: 0,
             }
         )
         .is_err()

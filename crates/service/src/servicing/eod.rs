@@ -67,6 +67,44 @@ pub struct CloseStats {
     pub provision_delta_minor: i64,
     /// Loans whose class changed.
     pub class_changes: u64,
+    /// The portfolio at the close, per (product, bucket, class).
+    #[serde(default)]
+    pub portfolio: Vec<PortfolioCell>,
+}
+
+/// One cell of the portfolio snapshot: the loans of a product in a bucket and class.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PortfolioCell {
+    /// Product code.
+    pub product: String,
+    /// Collection bucket.
+    pub bucket: String,
+    /// Five-tier class.
+    pub class: String,
+    /// Loans.
+    pub loans: i64,
+    /// Principal outstanding.
+    pub principal_minor: i64,
+    /// Overdue principal and interest.
+    pub overdue_minor: i64,
+    /// Provisions held.
+    pub provision_minor: i64,
+}
+
+/// Adds `cell` into `cells` (summing a cell with the same product, bucket and class).
+fn add_cell(cells: &mut Vec<PortfolioCell>, cell: &PortfolioCell) {
+    match cells
+        .iter_mut()
+        .find(|c| c.product == cell.product && c.bucket == cell.bucket && c.class == cell.class)
+    {
+        Some(c) => {
+            c.loans += cell.loans;
+            c.principal_minor += cell.principal_minor;
+            c.overdue_minor += cell.overdue_minor;
+            c.provision_minor += cell.provision_minor;
+        }
+        None => cells.push(cell.clone()),
+    }
 }
 
 impl CloseStats {
@@ -81,6 +119,9 @@ impl CloseStats {
         self.late_fees_minor += o.late_fees_minor;
         self.provision_delta_minor += o.provision_delta_minor;
         self.class_changes += o.class_changes;
+        for cell in &o.portfolio {
+            add_cell(&mut self.portfolio, cell);
+        }
     }
 
     fn add_outcome(&mut self, o: &DayOutcome) {
@@ -137,15 +178,19 @@ pub struct RunOptions {
     pub partition_size: i64,
     /// Name of this process in the partition records.
     pub worker_name: String,
+    /// Seconds a claim on a partition holds: a worker that died loses its partitions to the
+    /// others after this (a live one writes a partition in well under a second).
+    pub lease_seconds: i64,
 }
 
 impl Default for RunOptions {
     fn default() -> Self {
         RunOptions {
             until: None,
-            workers: 1,
+            workers: 2,
             partition_size: DEFAULT_PARTITION_SIZE,
             worker_name: format!("pid-{}", std::process::id()),
+            lease_seconds: DEFAULT_LEASE_SECONDS,
         }
     }
 }
@@ -220,28 +265,33 @@ async fn close_date(
     progress: Progress<'_>,
 ) -> Result<CloseReport, ServiceError> {
     let started = Instant::now();
+    super::restructure::reprice_due(app, date).await?;
     let total = prepare(app, date, opts.partition_size).await?;
     let done = std::sync::atomic::AtomicU64::new(0);
     let worker = |n: usize| {
         let name = format!("{}/{n}", opts.worker_name);
         let done = &done;
         async move {
-            while process_one(app, date, &name).await? {
+            while process_one(app, date, &name, opts.lease_seconds).await? {
                 let d = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
                 progress(date, d, total);
             }
             Ok::<(), ServiceError>(())
         }
     };
-    let workers: Vec<_> = (0..opts.workers.clamp(1, MAX_WORKERS))
-        .map(worker)
-        .collect();
-    for result in futures_join_all(workers).await {
-        result?;
-    }
-    // other processes may still hold partitions: wait for them
+    // work until nothing is left; partitions held by other processes are waited for, and
+    // taken over when their claims lapse (a worker that died)
     let mut waits = 0u32;
-    while store::partitions_left(app.db().pool(), date).await? > 0 {
+    loop {
+        let workers: Vec<_> = (0..opts.workers.clamp(1, MAX_WORKERS))
+            .map(worker)
+            .collect();
+        for result in futures_join_all(workers).await {
+            result?;
+        }
+        if store::partitions_left(app.db().pool(), date).await? == 0 {
+            break;
+        }
         waits += 1;
         if waits > 36_000 {
             return Err(ServiceError::Conflict(format!(
@@ -318,59 +368,111 @@ fn fault_point(count: u64) {
 
 static PROCESSED: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
 
+/// How long a claim on a partition holds by default (see [`RunOptions::lease_seconds`]).
+pub const DEFAULT_LEASE_SECONDS: i64 = 10;
+
 /// Claims and closes one partition; false when none is left to claim.
-async fn process_one(app: &App, date: NaiveDate, worker: &str) -> Result<bool, ServiceError> {
+///
+/// The claim commits on its own; the loans are then read and closed outside any write
+/// transaction (so on SQLite another worker's read overlaps this one's write), and written
+/// in one transaction that checks every loan's version and the claim: a loan changed
+/// meanwhile (a repayment) makes the partition run again; a lost claim rolls it back.
+async fn process_one(
+    app: &App,
+    date: NaiveDate,
+    worker: &str,
+    lease_seconds: i64,
+) -> Result<bool, ServiceError> {
+    let now = app.now();
+    let expired = now - chrono::Duration::seconds(lease_seconds.clamp(0, 3600));
+    let mut tx = app.db().begin().await?;
+    let claimed = store::claim_partition(
+        &mut tx,
+        date,
+        worker,
+        &timestamp(now),
+        &timestamp(expired),
+        app.db().backend(),
+    )
+    .await?;
+    tx.commit()
+        .await
+        .map_err(loanbook_store::StoreError::from)?;
+    let Some(p) = claimed else {
+        return Ok(false);
+    };
     for _attempt in 0..5 {
-        let mut tx = app.db().begin().await?;
-        let Some(p) = store::claim_partition(&mut tx, date, app.db().backend()).await? else {
-            tx.rollback()
-                .await
-                .map_err(loanbook_store::StoreError::from)?;
-            return Ok(false);
+        let Some(work) = close_partition(app, date, &p).await? else {
+            return Ok(true);
         };
-        match close_partition(&mut tx, app, date, &p).await? {
-            Some(stats) => {
-                let json = serde_json::to_string(&stats).unwrap_or_default();
-                store::finish_partition(
-                    &mut tx,
-                    date,
-                    p.partition_no,
-                    worker,
-                    &json,
-                    &timestamp(app.now()),
-                )
-                .await?;
-                fault_point(PROCESSED.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1);
-                tx.commit()
+        let mut tx = app.db().begin().await?;
+        if write_partition(&mut tx, app, date, &p, &work).await? {
+            let json = serde_json::to_string(&work.stats).unwrap_or_default();
+            let at = timestamp(app.now());
+            if !store::finish_partition(&mut tx, date, p.partition_no, worker, &json, &at).await? {
+                tx.rollback()
                     .await
                     .map_err(loanbook_store::StoreError::from)?;
                 return Ok(true);
             }
-            // a repayment changed a loan meanwhile: do the partition again
-            None => tx
-                .rollback()
+            fault_point(PROCESSED.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1);
+            tx.commit()
                 .await
-                .map_err(loanbook_store::StoreError::from)?,
+                .map_err(loanbook_store::StoreError::from)?;
+            return Ok(true);
         }
+        // a repayment changed a loan meanwhile: read and close the partition again
+        tx.rollback()
+            .await
+            .map_err(loanbook_store::StoreError::from)?;
     }
     Err(ServiceError::Conflict(format!(
         "the close of {date} kept meeting concurrent changes; run it again"
     )))
 }
 
-/// Closes the loans of one partition inside `tx`; `None` when a loan changed meanwhile.
+/// A partition closed in memory, to be written.
+struct ClosedPartition {
+    rows: Vec<BalanceRow>,
+    quiet: Vec<bool>,
+    changed: Vec<(i64, OpenInstallment)>,
+    class_changes: Vec<(
+        i64,
+        loanbook_core::delinquency::FiveTier,
+        loanbook_core::delinquency::FiveTier,
+        u32,
+    )>,
+    advances: Vec<(i64, loanbook_core::servicing::repayment::PaymentSplit)>,
+    per_product: Vec<(String, DayOutcome)>,
+    stats: CloseStats,
+}
+
+/// Reads the loans of one partition (outside any transaction) and closes each in memory.
 async fn close_partition(
-    tx: &mut Tx<'_>,
     app: &App,
     date: NaiveDate,
     p: &Partition,
-) -> Result<Option<CloseStats>, ServiceError> {
+) -> Result<Option<ClosedPartition>, ServiceError> {
     let previous = date.pred_opt().unwrap_or(date);
     let clock = Instant::now();
-    let mut rows = store::active_in_range(tx, p.lo_id, p.hi_id, previous).await?;
+    let pool = app.db().pool();
+    let mut rows =
+        store::active_in_range(pool, app.db().backend(), p.lo_id, p.hi_id, previous).await?;
     let read = clock.elapsed();
-    let behind = store::out_of_step(tx, p.lo_id, p.hi_id, previous).await?;
-    if let Some((loan, last)) = behind.first() {
+    let out_of_step = store::out_of_step(pool, p.lo_id, p.hi_id, previous).await?;
+    let today = date.to_string();
+    if out_of_step
+        .iter()
+        .all(|(_, last)| last.as_deref() == Some(today.as_str()))
+        && !out_of_step.is_empty()
+    {
+        // another worker closed this partition (its claim had lapsed): nothing to do
+        return Ok(None);
+    }
+    if let Some((loan, last)) = out_of_step
+        .iter()
+        .find(|(_, last)| last.as_deref() != Some(today.as_str()))
+    {
         return Err(ServiceError::Conflict(format!(
             "loan {loan} was last closed on {} but the close of {date} needs {previous}",
             last.as_deref().unwrap_or("(never)")
@@ -396,11 +498,11 @@ async fn close_partition(
         .map(|r| r.account.loan_id)
         .collect();
     let mut open: HashMap<i64, Vec<OpenInstallment>> = HashMap::new();
-    for (loan, i) in store::open_installments(tx, &event_ids).await? {
+    for (loan, i) in store::open_installments(app.db(), &event_ids).await? {
         open.entry(loan).or_default().push(i);
     }
-
     let loaded = clock.elapsed();
+
     let mut stats = CloseStats::default();
     let mut per_product: HashMap<String, DayOutcome> = HashMap::new();
     let mut class_changes = Vec::new();
@@ -408,9 +510,14 @@ async fn close_partition(
     let mut advances = Vec::new();
     let mut rate_text = String::new();
     let mut rate = rust_decimal::Decimal::ZERO;
+    let mut quiet = Vec::with_capacity(rows.len());
+    let mut key = (String::new(), 0);
     for r in &mut rows {
+        let before = r.account.clone();
+        key.0.clone_from(&r.product_code);
+        key.1 = r.product_version;
         let t = terms
-            .get_mut(&(r.product_code.clone(), r.product_version))
+            .get_mut(&key)
             .ok_or_else(|| ServiceError::Conflict("product terms missing".into()))?;
         if r.annual_rate != rate_text {
             rate = parse_rate(&r.annual_rate)?;
@@ -430,7 +537,21 @@ async fn close_partition(
         if out.advance_applied.total() > 0 {
             advances.push((loan_id, out.advance_applied.clone()));
         }
+        quiet.push(r.account.only_accrual_changed(&before));
         stats.add_outcome(&out);
+        let a = &r.account;
+        add_cell(
+            &mut stats.portfolio,
+            &PortfolioCell {
+                product: r.product_code.clone(),
+                bucket: a.bucket().code().into(),
+                class: a.class.code().into(),
+                loans: 1,
+                principal_minor: a.principal_outstanding,
+                overdue_minor: a.overdue_principal + a.overdue_interest,
+                provision_minor: a.provision,
+            },
+        );
         match per_product.get_mut(&r.product_code) {
             Some(total) => total.add(&out),
             None => {
@@ -440,44 +561,66 @@ async fn close_partition(
             }
         }
     }
-    let computed = clock.elapsed();
-    let per_product: Vec<(String, DayOutcome)> = per_product
-        .into_iter()
-        .map(|(k, v)| (k.to_owned(), v))
-        .collect();
-    if store::write_balances(tx, &rows).await? != rows.len() as u64 {
-        return Ok(None);
-    }
-    let written = clock.elapsed();
-    let refs: Vec<(i64, &OpenInstallment)> = changed.iter().map(|(l, i)| (*l, i)).collect();
-    store::write_installments(tx, &refs).await?;
-    store::insert_class_changes(tx, date, &class_changes, "daily close", "eod").await?;
-    let mut products = per_product;
-    products.sort_by(|a, b| a.0.cmp(&b.0));
-    for (product, total) in products {
-        let lines = close_lines(&total);
-        let description = format!(
-            "daily close {date}, product {product}, partition {}",
-            p.partition_no
-        );
-        post_summary(tx, app, date, &description, &lines).await?;
-    }
-    for (loan, split) in advances {
-        let description = format!("daily close {date}: advance applied to loan {loan}");
-        post_summary(tx, app, date, &description, &advance_lines(loan, &split)).await?;
-    }
+    let mut per_product: Vec<(String, DayOutcome)> = per_product.into_iter().collect();
+    per_product.sort_by(|a, b| a.0.cmp(&b.0));
     tracing::debug!(
         partition = p.partition_no,
         loans = rows.len(),
         events = event_ids.len(),
         read_ms = read.as_millis(),
         installments_ms = (loaded - read).as_millis(),
-        compute_ms = (computed - loaded).as_millis(),
-        write_ms = (written - computed).as_millis(),
-        rest_ms = (clock.elapsed() - written).as_millis(),
-        "closed a partition"
+        compute_ms = (clock.elapsed() - loaded).as_millis(),
+        "closed a partition in memory"
     );
-    Ok(Some(stats))
+    Ok(Some(ClosedPartition {
+        rows,
+        quiet,
+        changed,
+        class_changes,
+        advances,
+        per_product,
+        stats,
+    }))
+}
+
+/// Writes a partition closed in memory inside `tx`; false when a loan changed meanwhile.
+async fn write_partition(
+    tx: &mut Tx<'_>,
+    app: &App,
+    date: NaiveDate,
+    p: &Partition,
+    w: &ClosedPartition,
+) -> Result<bool, ServiceError> {
+    let clock = Instant::now();
+    let (narrow, full): (Vec<_>, Vec<_>) = w.rows.iter().zip(&w.quiet).partition(|(_, q)| **q);
+    let narrow: Vec<&BalanceRow> = narrow.into_iter().map(|(r, _)| r).collect();
+    let full: Vec<BalanceRow> = full.into_iter().map(|(r, _)| r.clone()).collect();
+    let written =
+        store::write_accruals(tx, &narrow).await? + store::write_balances(tx, &full).await?;
+    if written != w.rows.len() as u64 {
+        return Ok(false);
+    }
+    let refs: Vec<(i64, &OpenInstallment)> = w.changed.iter().map(|(l, i)| (*l, i)).collect();
+    store::write_installments(tx, &refs).await?;
+    store::insert_class_changes(tx, date, &w.class_changes, "daily close", "eod").await?;
+    for (product, total) in &w.per_product {
+        let lines = close_lines(total);
+        let description = format!(
+            "daily close {date}, product {product}, partition {}",
+            p.partition_no
+        );
+        post_summary(tx, app, date, &description, &lines).await?;
+    }
+    for (loan, split) in &w.advances {
+        let description = format!("daily close {date}: advance applied to loan {loan}");
+        post_summary(tx, app, date, &description, &advance_lines(*loan, split)).await?;
+    }
+    tracing::debug!(
+        partition = p.partition_no,
+        write_ms = clock.elapsed().as_millis(),
+        "wrote a partition"
+    );
+    Ok(true)
 }
 
 /// Posts a summary entry of the close for `date` (source `eod`).
@@ -563,14 +706,26 @@ async fn finish(
             .map_err(loanbook_store::StoreError::from)?;
         return Ok(report);
     }
-    let clock = Instant::now();
-    store::snapshot_portfolio(&mut tx, date).await?;
-    tracing::debug!(
-        snapshot_ms = clock.elapsed().as_millis(),
-        "portfolio snapshot"
-    );
+    let cells: Vec<store::SnapshotCell> = stats
+        .portfolio
+        .iter()
+        .map(|c| store::SnapshotCell {
+            product_code: c.product.clone(),
+            bucket: c.bucket.clone(),
+            five_tier_class: c.class.clone(),
+            loans: c.loans,
+            principal_minor: c.principal_minor,
+            overdue_minor: c.overdue_minor,
+            provision_minor: c.provision_minor,
+        })
+        .collect();
+    store::write_snapshot(&mut tx, date, &cells).await?;
     let at = timestamp(app.now());
-    let json = serde_json::to_string(&stats).unwrap_or_default();
+    let summary = CloseStats {
+        portfolio: Vec::new(),
+        ..stats.clone()
+    };
+    let json = serde_json::to_string(&summary).unwrap_or_default();
     store::finish_run(&mut tx, date, &json, &at).await?;
     if !business_date::advance(&mut tx, date, next, &at).await? {
         return Err(ServiceError::Conflict(format!(
@@ -584,13 +739,31 @@ async fn finish(
         "business_date",
         &date.to_string(),
         None,
-        Some(serde_json::to_value(&stats).unwrap_or_default()),
+        Some(serde_json::to_value(&summary).unwrap_or_default()),
     )
     .await?;
     tx.commit()
         .await
         .map_err(loanbook_store::StoreError::from)?;
     Ok(report)
+}
+
+/// The last date a scheduled close should have closed by `now` (local wall-clock time of
+/// the lender) when the close runs daily at `at`: today once `at` has passed, else
+/// yesterday; `None` when the open business date is already past it (nothing to do).
+/// Missed days (a server that was down) are caught up in one run.
+pub fn scheduled_through(
+    business_date: NaiveDate,
+    now: chrono::NaiveDateTime,
+    at: chrono::NaiveTime,
+) -> Option<NaiveDate> {
+    let today = now.date();
+    let through = if now.time() >= at {
+        today
+    } else {
+        today.pred_opt()?
+    };
+    (business_date <= through).then_some(through)
 }
 
 /// The most recent closes: (date, status, started, finished, report).
@@ -616,4 +789,29 @@ pub async fn history(
             })
         })
         .collect())
+}
+
+#[cfg(test)]
+mod schedule_tests {
+    use super::*;
+
+    fn at(d: u32, h: u32, m: u32) -> chrono::NaiveDateTime {
+        NaiveDate::from_ymd_opt(2026, 12, d)
+            .unwrap()
+            .and_hms_opt(h, m, 0)
+            .unwrap()
+    }
+
+    #[test]
+    fn the_scheduled_close_runs_after_its_time_and_catches_up() {
+        let time = chrono::NaiveTime::from_hms_opt(23, 30, 0).unwrap();
+        let dec = |d| NaiveDate::from_ymd_opt(2026, 12, d).unwrap();
+        // business date Dec 2: not before 23:30 on Dec 2
+        assert_eq!(scheduled_through(dec(2), at(2, 23, 29), time), None);
+        assert_eq!(scheduled_through(dec(2), at(2, 23, 30), time), Some(dec(2)));
+        // already closed: Dec 3 is open until 23:30 on Dec 3
+        assert_eq!(scheduled_through(dec(3), at(3, 9, 0), time), None);
+        // the server was down for two days: Dec 2 and 3 closed at once on Dec 4 morning
+        assert_eq!(scheduled_through(dec(2), at(4, 8, 0), time), Some(dec(3)));
+    }
 }

@@ -347,6 +347,50 @@ async fn a_reversed_payment_replays_the_later_one_and_penalty_reaccrues() {
     }
 }
 
+#[tokio::test]
+async fn a_reversed_payoff_services_the_loan_again() {
+    for (app, admin, t) in apps().await {
+        let customer = bank(&app, &admin).await;
+        let id = book(&app, &admin, customer, "12000", "0.12", 12).await;
+        close_through(&app, &admin, d(2026, 12, 10)).await;
+        let quote = payoff_quote(&app, &admin, id, None).await.unwrap();
+        let paid = pay_off(&app, &admin, id, &pay(&quote.total.to_string()), None)
+            .await
+            .unwrap();
+        assert_eq!(paid.loan_status, "closed", "{}", t.label);
+        let open = super::closing::tasks(&app, &admin, Some(id), Some("open"))
+            .await
+            .unwrap();
+        assert_eq!(open.len(), 1, "the collateral-release task");
+        // the payoff's money never arrived: the loan is serviced again from Dec 11
+        let r = reverse(
+            &app,
+            &admin,
+            id,
+            paid.transaction_id,
+            "returned by the bank",
+        )
+        .await
+        .unwrap();
+        assert_eq!((r.loan_status.as_str(), r.replayed.len()), ("active", 0));
+        let loan = crate::loans::get(&app, &admin, id).await.unwrap();
+        assert_eq!(loan.status, "active", "{}", t.label);
+        assert_eq!(loan.principal_outstanding, cny("12000"));
+        let open = super::closing::tasks(&app, &admin, Some(id), Some("open"))
+            .await
+            .unwrap();
+        assert!(open.is_empty(), "the release task ends with the reversal");
+        close_through(&app, &admin, d(2026, 12, 24)).await;
+        let a = account(&app, id).await;
+        assert_eq!(
+            (a.dpd, a.last_closed),
+            (1, d(2026, 12, 24)),
+            "installment 1 is late"
+        );
+        assert_ledger_ok(&app, &admin, t.label).await;
+    }
+}
+
 /// A reversal is not reversed; an empty reason is refused.
 async fn refused(app: &App, admin: &Actor, id: i64, reversal: i64) {
     assert!(matches!(

@@ -189,6 +189,7 @@ pub async fn refund(
             loan_id,
         )
         .await?;
+        super::closing::open_release_task(&mut tx, loan_id, business_date, &at).await?;
     }
     let m = |minor| Money::from_minor(minor, Currency::CNY);
     let view = RefundView {

@@ -481,7 +481,9 @@ pub(crate) async fn post_checked(
     put_state(tx, transaction_id, &before).await?;
     let loan_status = if settled { "closed" } else { "active" };
     if settled {
-        set_loan_status(tx, loan_id, "closed", &timestamp(app.now())).await?;
+        let at = timestamp(app.now());
+        set_loan_status(tx, loan_id, "closed", &at).await?;
+        super::closing::open_release_task(tx, loan_id, business_date, &at).await?;
     }
     let view = RepaymentView {
         transaction_id,

@@ -118,6 +118,15 @@ pub async fn reverse(
     let mut row = store::balance(&mut tx, loan_id, true, app.db().backend())
         .await?
         .ok_or_else(|| ServiceError::NotFound(format!("loan {loan_id}")))?;
+    let status = loans_store::loan(&mut *tx, loan_id)
+        .await?
+        .map(|l| l.status)
+        .unwrap_or_default();
+    if status == "archived" {
+        return Err(ServiceError::Conflict(format!(
+            "loan {loan_id} is archived: its payments are no longer reversed here"
+        )));
+    }
     let product =
         crate::products::load_version(app, &row.product_code, row.product_version).await?;
     let terms = super::terms_of(&product, super::parse_rate(&row.annual_rate)?);
@@ -255,6 +264,20 @@ pub async fn reverse(
             &mut tx,
             "UPDATE loans SET status = $1, updated_at = $2, version = version + 1 WHERE id = $3",
             &[loan_status, &at],
+            loan_id,
+        )
+        .await?;
+    }
+    if closed && was_active {
+        super::closing::open_release_task(&mut tx, loan_id, business_date, &at).await?;
+    } else if !closed && !was_active {
+        // serviced again: the collateral stays; its release task ends with a note
+        let note = format!("cancelled: the loan is serviced again after reversal {reversal_id}");
+        loans_store::update_texts(
+            &mut tx,
+            "UPDATE tasks SET status = 'done', done_by = $1, done_at = $2, note = $3 \
+             WHERE loan_id = $4 AND status = 'open' AND kind = 'collateral_release'",
+            &[&actor.username, &at, &note],
             loan_id,
         )
         .await?;

@@ -81,6 +81,7 @@ CREATE TABLE eod_partitions (
     hi_id {{int}} NOT NULL,
     status TEXT NOT NULL,
     worker TEXT,
+    claimed_at TEXT,
     finished_at TEXT,
     stats_json TEXT NOT NULL DEFAULT '{}',
     PRIMARY KEY (business_date, partition_no)

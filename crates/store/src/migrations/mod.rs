@@ -49,6 +49,11 @@ const MIGRATIONS: &[Migration] = &[
         sql: include_str!("0006_servicing.sql"),
     },
     Migration {
+        version: 7,
+        name: "restructuring",
+        sql: include_str!("0007_restructuring.sql"),
+    },
+    Migration {
         version: 8,
         name: "servicing imports",
         sql: include_str!("0008_servicing_imports.sql"),
