@@ -18,6 +18,7 @@ mod product;
 mod schedule;
 mod serve;
 mod servicing;
+mod servicing_ops;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -109,7 +110,8 @@ enum Command {
     /// Approval authority rules (审批权限).
     #[command(subcommand, name = "authority-rules")]
     AuthorityRules(origination::RulesCommand),
-    /// Payment instructions to the bank (放款指令): confirmations.
+    /// Payments: the bank's confirmations of disbursements (放款指令) and bank statements of
+    /// repayments (银行流水).
     #[command(subcommand)]
     Payment(origination::PaymentCommand),
     /// Loans (贷款).

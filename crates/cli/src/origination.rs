@@ -84,6 +84,8 @@ pub enum PaymentCommand {
         #[arg(long, value_name = "FILE")]
         csv: String,
     },
+    #[command(flatten)]
+    Servicing(crate::servicing_ops::PaymentOps),
 }
 
 /// `loanbook loan …`
@@ -99,6 +101,8 @@ pub enum LoanCommand {
     },
     #[command(flatten)]
     Ops(crate::loan_ops::LoanOps),
+    #[command(flatten)]
+    Servicing(crate::servicing_ops::LoanOps),
 }
 
 /// Runs an application command.
@@ -221,8 +225,13 @@ pub async fn rules(location: &Location, c: &RulesCommand) -> Result<String, CliE
 
 /// Runs a payment command.
 pub async fn payment(location: &Location, c: &PaymentCommand) -> Result<String, CliError> {
+    let csv = match c {
+        PaymentCommand::Confirmations { csv } => csv,
+        PaymentCommand::Servicing(ops) => {
+            return crate::servicing_ops::payment(location, ops).await;
+        }
+    };
     let app = location.app().await?;
-    let PaymentCommand::Confirmations { csv } = c;
     let (confirmed, failed) =
         disbursement::import_confirmations(&app, &operator(), &text("--csv", csv)?).await?;
     Ok(format!(
@@ -235,6 +244,7 @@ pub async fn loan(location: &Location, c: &LoanCommand) -> Result<String, CliErr
     let (id, as_json) = match c {
         LoanCommand::Show { id, json } => (id, json),
         LoanCommand::Ops(ops) => return crate::loan_ops::run(location, ops).await,
+        LoanCommand::Servicing(ops) => return crate::servicing_ops::loan(location, ops).await,
     };
     let app = location.app().await?;
     let id = loans::resolve(&app, &operator(), id).await?;

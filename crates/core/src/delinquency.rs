@@ -22,7 +22,7 @@ use std::fmt;
 
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::money::{Money, MoneyError};
 use crate::rounding::Rounding;
@@ -127,7 +127,7 @@ impl fmt::Display for Bucket {
 
 /// The five-tier loan classification (五级分类). Ordered from the best to the worst, so
 /// `a < b` means `a` is the better class.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum FiveTier {
     /// 正常: no days past due.

@@ -143,6 +143,13 @@ pub const CHART: &[Account] = &[
         false,
     ),
     account(
+        "1901",
+        "Migration clearing (books brought from another system)",
+        "系统迁移过渡",
+        AccountKind::Asset,
+        false,
+    ),
+    account(
         "2001",
         "Borrowings from funding sources",
         "借入资金",

@@ -109,8 +109,8 @@ const HOUSING: &[&str] = &["own", "mortgage", "rent", "family", "other"];
 const MAX_TEXT: usize = 200;
 
 /// A validated customer, ready to store.
-struct Checked {
-    row: CustomerRow,
+pub(crate) struct Checked {
+    pub(crate) row: CustomerRow,
     id_number: Option<String>,
     phone: Option<String>,
 }
@@ -121,7 +121,11 @@ fn present(value: &Option<String>) -> Option<&str> {
 
 /// Checks `input` against every rule, as of the business date `as_of`: the row as far
 /// as it could be built, and every violation.
-fn check(app: &App, input: &CustomerInput, as_of: NaiveDate) -> (Checked, Vec<Violation>) {
+pub(crate) fn check(
+    app: &App,
+    input: &CustomerInput,
+    as_of: NaiveDate,
+) -> (Checked, Vec<Violation>) {
     let mut v = Vec::new();
     let mut row = CustomerRow {
         status: "active".into(),
@@ -386,7 +390,7 @@ async fn duplicates_of(app: &App, row: &CustomerRow) -> Result<Vec<Duplicate>, S
 
 /// A unique-index violation on insert: another writer registered the same ID number or
 /// USCC between our check and our write.
-fn identity_taken(e: loanbook_store::StoreError) -> ServiceError {
+pub(crate) fn identity_taken(e: loanbook_store::StoreError) -> ServiceError {
     if e.is_unique_violation() {
         ServiceError::Invalid(vec![Violation::new(
             "id_number",

@@ -245,6 +245,8 @@ pub struct TransactionView {
     pub amount: Money,
     pub reference: String,
     pub created_by: String,
+    /// The `reversal` transaction that reversed it, if any.
+    pub reversed_by: Option<i64>,
     pub entry: Option<EntryView>,
 }
 
@@ -273,6 +275,7 @@ pub async fn transactions(
             amount: money(t.amount_minor, &l),
             reference: t.reference.clone(),
             created_by: t.created_by.clone(),
+            reversed_by: t.reversed_by,
             entry: e,
         });
     }

@@ -12,12 +12,18 @@ pub mod class_override;
 pub mod closing;
 pub mod eod;
 pub mod lpr;
+pub mod migration;
+#[cfg(test)]
+mod ops_tests;
+pub mod refunds;
 pub mod repayments;
 pub mod repricing;
 pub mod requests;
 pub mod restructure;
 #[cfg(test)]
 mod restructure_tests;
+pub mod reversals;
+pub mod statements;
 #[cfg(test)]
 mod tests;
 pub mod write_off;

@@ -95,20 +95,39 @@ pub async fn insert_entry(tx: &mut Tx<'_>, entry: &EntryRow) -> Result<i64, Stor
     .bind(&entry.created_by)
     .fetch_one(&mut **tx)
     .await?;
-    for l in &entry.lines {
-        sqlx::query(
-            "INSERT INTO journal_lines (entry_id, account_code, loan_id, funding_source, currency, debit_minor, credit_minor) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7)",
-        )
-        .bind(id)
-        .bind(&l.account_code)
-        .bind(l.loan_id)
-        .bind(&l.funding_source)
-        .bind(&l.currency)
-        .bind(l.debit_minor)
-        .bind(l.credit_minor)
-        .execute(&mut **tx)
-        .await?;
+    // the lines in multi-row statements of at most 100 lines (700 parameters)
+    for chunk in entry.lines.chunks(100) {
+        let mut sql = String::from(
+            "INSERT INTO journal_lines (entry_id, account_code, loan_id, funding_source, currency, debit_minor, credit_minor) VALUES ",
+        );
+        for n in 0..chunk.len() {
+            if n > 0 {
+                sql.push(',');
+            }
+            let p = n * 7;
+            sql.push_str(&format!(
+                "(${}, ${}, ${}, ${}, ${}, ${}, ${})",
+                p + 1,
+                p + 2,
+                p + 3,
+                p + 4,
+                p + 5,
+                p + 6,
+                p + 7
+            ));
+        }
+        let mut q = sqlx::query(&sql);
+        for l in chunk {
+            q = q
+                .bind(id)
+                .bind(&l.account_code)
+                .bind(l.loan_id)
+                .bind(&l.funding_source)
+                .bind(&l.currency)
+                .bind(l.debit_minor)
+                .bind(l.credit_minor);
+        }
+        q.execute(&mut **tx).await?;
     }
     Ok(id)
 }

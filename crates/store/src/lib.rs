@@ -26,6 +26,7 @@ pub mod products;
 pub mod restructuring;
 pub mod score_models;
 pub mod servicing;
+pub mod servicing_history;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
 pub mod users;

@@ -505,6 +505,8 @@ pub struct LoanTransactionRow {
     pub reference: String,
     pub created_by: String,
     pub created_at: String,
+    /// The `reversal` transaction that reversed it.
+    pub reversed_by: Option<i64>,
 }
 
 /// Stores a loan transaction; returns its id.
@@ -537,7 +539,7 @@ pub async fn insert_transaction(
 /// A database error.
 pub async fn transactions(db: &Db, loan_id: i64) -> Result<Vec<LoanTransactionRow>, StoreError> {
     let rows = sqlx::query(
-        "SELECT id, loan_id, kind, business_date, amount_minor, journal_entry_id, reference, created_by, created_at \
+        "SELECT id, loan_id, kind, business_date, amount_minor, journal_entry_id, reference, created_by, created_at, reversed_by \
          FROM loan_transactions WHERE loan_id = $1 ORDER BY id",
     )
     .bind(loan_id)
@@ -555,6 +557,7 @@ pub async fn transactions(db: &Db, loan_id: i64) -> Result<Vec<LoanTransactionRo
                 reference: r.try_get("reference")?,
                 created_by: r.try_get("created_by")?,
                 created_at: r.try_get("created_at")?,
+                reversed_by: r.try_get("reversed_by")?,
             })
         })
         .collect()

@@ -1,19 +1,23 @@
 //! `/api/v1` for servicing: repayments, partial prepayments, payoff quotes and payoffs of a
-//! loan, and the daily close (日终) with its history.
+//! loan, refunds of the advance and reversals of repayments, the book migration and bank
+//! statement imports (CSV bodies), and the daily close (日终) with its history.
 //!
 //! A loan is addressed by its id or by its external id (`loans::resolve`). Money-moving
 //! posts take an `Idempotency-Key` header: a retry answers the first result and posts
 //! nothing; the same key with another body answers 409.
 
 use axum::Router;
-use axum::extract::{Path, Query, State};
+use axum::extract::{DefaultBodyLimit, Path, Query, State};
 use axum::http::HeaderMap;
 use axum::routing::{get, post};
 use chrono::NaiveDate;
 use loanbook_core::servicing::prepayment::PrepaymentMode;
 use loanbook_service::loans;
 use loanbook_service::servicing::eod::{self, MAX_WORKERS, RunOptions};
+use loanbook_service::servicing::migration::{self, ImportOptions};
+use loanbook_service::servicing::refunds::{self, RefundInput};
 use loanbook_service::servicing::repayments::{self, RepaymentInput};
+use loanbook_service::servicing::{reversals, statements};
 use loanbook_service::{Permission, ServiceError, Violation};
 use serde::Deserialize;
 use utoipa::{OpenApi, ToSchema};
@@ -22,6 +26,9 @@ use crate::AppState;
 use crate::api::{ApiResult, created, ok};
 use crate::extract::{Authenticated, JsonBody};
 use crate::problem::Problem;
+
+/// The largest CSV body of an import: room for 100,000 rows of a few hundred bytes.
+pub const MAX_CSV_BYTES: usize = 64 << 20;
 
 /// `POST /api/v1/loans/{id}/repayments`
 #[derive(Deserialize, ToSchema)]
@@ -62,6 +69,24 @@ pub struct PayoffRequest {
     pub channel: Option<String>,
     /// As for a repayment.
     pub reference: Option<String>,
+}
+
+/// `POST /api/v1/loans/{id}/refunds`
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RefundRequest {
+    /// Amount to pay back, e.g. "120.00" (default: the whole advance held).
+    pub amount: Option<String>,
+    /// The bank transfer's reference (1–100 characters).
+    pub reference: String,
+}
+
+/// `POST /api/v1/loans/{id}/transactions/{tx}/reversal`
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReversalRequest {
+    /// Why (1–200 characters), e.g. "returned by the bank".
+    pub reason: String,
 }
 
 /// `POST /api/v1/eod/run`
@@ -210,6 +235,82 @@ async fn pay_off(
     created(repayments::pay_off(&s.app, &actor, id, &input, idempotency).await?)
 }
 
+/// Pay back the advance (溢缴款) a loan holds, all of it or `amount` (never more): Dr 2241
+/// / Cr 1001 of the loan's funding source. A settled loan whose advance is refunded
+/// closes. Takes `Idempotency-Key`.
+#[utoipa::path(post, path = "/api/v1/loans/{id}/refunds", tag = "servicing", request_body = RefundRequest,
+    params(("id" = String, Path, description = "the loan's id, or its external id"), ("Idempotency-Key" = Option<String>, Header, description = "makes a retry safe")), security(("bearer" = [])),
+    responses((status = 201, description = "the refund, the advance left and the loan's status"), (status = 404, description = "no such loan"), (status = 409, description = "not being serviced, or a key reused"), (status = 422, description = "amount (none held, or more than held) or reference refused")))]
+async fn refund(
+    State(s): State<AppState>,
+    Authenticated(actor, _): Authenticated,
+    headers: HeaderMap,
+    Path(key): Path<String>,
+    JsonBody(b): JsonBody<RefundRequest>,
+) -> ApiResult {
+    let idempotency = idempotency_key(&headers)?;
+    let id = loans::resolve(&s.app, &actor, &key).await?;
+    let input = RefundInput {
+        amount: b.amount,
+        reference: b.reference,
+    };
+    created(refunds::refund(&s.app, &actor, id, &input, idempotency).await?)
+}
+
+/// Reverse a posted repayment, prepayment or payoff (a payment returned by the bank): the
+/// loan is replayed from its state before it, every later close and payment re-applied in
+/// order, and the difference posted as one entry. Twice answers 409.
+#[utoipa::path(post, path = "/api/v1/loans/{id}/transactions/{tx}/reversal", tag = "servicing", request_body = ReversalRequest,
+    params(("id" = String, Path, description = "the loan's id, or its external id"), ("tx" = i64, Path, description = "the loan transaction to reverse")), security(("bearer" = [])),
+    responses((status = 201, description = "the reversal with the later transactions' new allocations"), (status = 404, description = "no such loan or transaction"), (status = 409, description = "reversed already, or the later transactions cannot be replayed"), (status = 422, description = "reason, or a transaction that is not a payment")))]
+async fn reverse(
+    State(s): State<AppState>,
+    Authenticated(actor, _): Authenticated,
+    Path((key, tx)): Path<(String, i64)>,
+    JsonBody(b): JsonBody<ReversalRequest>,
+) -> ApiResult {
+    let id = loans::resolve(&s.app, &actor, &key).await?;
+    created(reversals::reverse(&s.app, &actor, id, tx, &b.reason).await?)
+}
+
+#[derive(Deserialize)]
+struct ImportQuery {
+    funding_source: Option<String>,
+}
+
+/// Bring active loans from another system (CSV body: external_id, customer_name,
+/// id_number, phone, province, product_code, principal, annual_rate, term, method,
+/// disbursed_on, and optionally first_due, principal_repaid, interest_repaid,
+/// funding_source), all or nothing: each loan is brought to the business date by the daily
+/// close itself, with its accrued interest, overdue amounts, penalty, DPD and class.
+#[utoipa::path(post, path = "/api/v1/loans/import", tag = "servicing", request_body(content = String, content_type = "text/csv"),
+    params(("funding_source" = Option<String>, Query, description = "for rows without a funding_source")), security(("bearer" = [])),
+    responses((status = 201, description = "the loans imported, by row"), (status = 422, description = "every bad row, its field and rule; nothing imported")))]
+async fn import_loans(
+    State(s): State<AppState>,
+    Authenticated(actor, _): Authenticated,
+    Query(q): Query<ImportQuery>,
+    body: String,
+) -> ApiResult {
+    let opts = ImportOptions {
+        funding_source: q.funding_source,
+    };
+    created(migration::import_loans(&s.app, &actor, &body, &opts).await?)
+}
+
+/// Import a bank statement (CSV body: loan (id or external id), amount, paid_on,
+/// reference), all or nothing: each line is a repayment; a reference imported before for
+/// the loan is refused.
+#[utoipa::path(post, path = "/api/v1/payments/statement", tag = "servicing", request_body(content = String, content_type = "text/csv"), security(("bearer" = [])),
+    responses((status = 201, description = "the repayments posted"), (status = 422, description = "every bad row, its field and rule; nothing posted")))]
+async fn import_statement(
+    State(s): State<AppState>,
+    Authenticated(actor, _): Authenticated,
+    body: String,
+) -> ApiResult {
+    created(statements::import_statement(&s.app, &actor, &body).await?)
+}
+
 #[derive(Deserialize)]
 struct QuoteQuery {
     date: Option<String>,
@@ -267,8 +368,26 @@ async fn eod_runs(
 /// The OpenAPI document of these routes (merged into the whole).
 #[derive(OpenApi)]
 #[openapi(
-    paths(repay, prepay, pay_off, payoff_quote, run_eod, eod_runs),
-    components(schemas(RepaymentRequest, PrepaymentRequest, PayoffRequest, EodRunRequest)),
+    paths(
+        repay,
+        prepay,
+        pay_off,
+        payoff_quote,
+        refund,
+        reverse,
+        import_loans,
+        import_statement,
+        run_eod,
+        eod_runs
+    ),
+    components(schemas(
+        RepaymentRequest,
+        PrepaymentRequest,
+        PayoffRequest,
+        RefundRequest,
+        ReversalRequest,
+        EodRunRequest
+    )),
     tags((name = "servicing"))
 )]
 pub struct ServicingDoc;
@@ -279,6 +398,19 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/loans/{id}/repayments", post(repay))
         .route("/api/v1/loans/{id}/prepayments", post(prepay))
         .route("/api/v1/loans/{id}/payoff", get(payoff_quote).post(pay_off))
+        .route("/api/v1/loans/{id}/refunds", post(refund))
+        .route(
+            "/api/v1/loans/{id}/transactions/{tx}/reversal",
+            post(reverse),
+        )
+        .route(
+            "/api/v1/loans/import",
+            post(import_loans).layer(DefaultBodyLimit::max(MAX_CSV_BYTES)),
+        )
+        .route(
+            "/api/v1/payments/statement",
+            post(import_statement).layer(DefaultBodyLimit::max(MAX_CSV_BYTES)),
+        )
         .route("/api/v1/eod/run", post(run_eod))
         .route("/api/v1/eod/runs", get(eod_runs))
 }

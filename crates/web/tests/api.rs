@@ -581,6 +581,30 @@ fn endpoints() -> Vec<(
         ),
         (
             "POST",
+            "/api/v1/loans/999/refunds",
+            Some(Permission::RepaymentPost),
+            Some(json!({"reference": "R-1"})),
+        ),
+        (
+            "POST",
+            "/api/v1/loans/999/transactions/1/reversal",
+            Some(Permission::RepaymentPost),
+            Some(json!({"reason": "returned by the bank"})),
+        ),
+        (
+            "POST",
+            "/api/v1/loans/import",
+            Some(Permission::DisbursementRelease),
+            Some(json!("external_id")),
+        ),
+        (
+            "POST",
+            "/api/v1/payments/statement",
+            Some(Permission::RepaymentPost),
+            Some(json!("loan,amount,paid_on,reference")),
+        ),
+        (
+            "POST",
             "/api/v1/eod/run",
             Some(Permission::EodRun),
             // the day before the open business date: closed already, nothing changes
@@ -817,7 +841,8 @@ async fn the_openapi_document_lists_every_route() {
             .unwrap()
             .replace("/1", "/{id}")
             .replace("/999", "/{id}")
-            .replace("/P0", "/{code}");
+            .replace("/P0", "/{code}")
+            .replace("/transactions/{id}/", "/transactions/{tx}/");
         assert!(
             paths.contains(&templated.as_str()),
             "{templated} missing from {paths:?}"

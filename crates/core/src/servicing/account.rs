@@ -3,7 +3,7 @@
 
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::delinquency::{Bucket, DEFAULT_UPGRADE_AFTER, FiveTier, ProvisionRates};
 use crate::product::Component;
@@ -16,7 +16,7 @@ pub const MICRO_PER_MINOR: i64 = 1_000_000;
 
 /// The running balances of a loan, in minor units. `principal_outstanding` is all principal
 /// not yet repaid; `due_*` is due and within grace; `overdue_*` is past grace.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LoanAccount {
     /// Loan id.
     pub loan_id: i64,
@@ -207,7 +207,7 @@ impl LoanAccount {
 }
 
 /// Where an installment stands.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum InstallmentState {
     /// Not yet due.
@@ -245,7 +245,7 @@ impl InstallmentState {
 }
 
 /// An installment not yet paid in full, as servicing sees it.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OpenInstallment {
     /// Number in the schedule, from 1.
     pub number: u32,

@@ -19,9 +19,11 @@ pub mod accrual;
 pub mod class_override;
 pub mod close;
 pub mod lpr;
+pub mod migration;
 pub mod postings;
 pub mod prepayment;
 pub mod repayment;
+pub mod replay;
 pub mod restructure;
 pub mod write_off;
 

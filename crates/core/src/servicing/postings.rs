@@ -9,10 +9,15 @@
 //! | provision (release: reversed) | 6701 provision expense | 1304 allowance |
 //! | repayment | 1001 cash (funding source) | 1312, 1313, 1311, 1302/1301, 2241 |
 //! | advance applied | 2241 overpayments | as a repayment |
+//! | penalty a backdated payment did not owe | 6012 penalty income | 1312 |
+//! | refund of an advance | 2241 overpayments | 1001 cash (funding source) |
+//! | book migration (opening balances) | 1301, 1302, 1311, 1312, 1313 | 1304, 2241, 1901 migration clearing |
+//! | reversal of a repayment | the difference of the replayed and the posted history | |
 //!
 //! Off-book (non-accrual) interest is not posted when it accrues; what is paid of it is
 //! income when received (Cr 6011 / 6012 instead of the receivable).
 
+use super::account::LoanAccount;
 use super::close::DayOutcome;
 use super::repayment::PaymentSplit;
 use crate::ledger::{LineDraft, Side};
@@ -31,6 +36,8 @@ pub const INTEREST_RECEIVABLE: &str = "1311";
 pub const PENALTY_RECEIVABLE: &str = "1312";
 /// Fees receivable.
 pub const FEES_RECEIVABLE: &str = "1313";
+/// Migration clearing: the other side of balances brought from another system.
+pub const MIGRATION_CLEARING: &str = "1901";
 /// Overpayments by borrowers (advances).
 pub const ADVANCES: &str = "2241";
 /// Interest income.
@@ -188,6 +195,91 @@ pub fn repayment_lines(loan_id: i64, funding_source: &str, split: &PaymentSplit)
     l.pair(FEES_RECEIVABLE, FEE_INCOME, split.fees_charged);
     l.push(CASH, Side::Debit, split.total(), Some(funding_source));
     l.credits(split);
+    l.lines
+}
+
+/// Lines taking back penalty income a backdated payment did not owe: Dr 6012 / Cr 1312
+/// for the on-book part of `waived`. The off-book part shrinks first (it was never
+/// posted), so only what `waived` takes beyond it was income. `before` is the account
+/// before the payment.
+pub fn waiver_lines(loan_id: i64, waived: i64, before: &LoanAccount) -> Vec<LineDraft> {
+    let on_book = (waived - before.penalty_off_book).max(0);
+    let mut l = Lines::new(Some(loan_id));
+    if on_book > 0 {
+        l.pair(PENALTY_INCOME, PENALTY_RECEIVABLE, on_book);
+    }
+    l.lines
+}
+
+/// The lines of a refund of `amount_minor` of a loan's advance, paid out of
+/// `funding_source`'s account.
+pub fn refund_lines(loan_id: i64, funding_source: &str, amount_minor: i64) -> Vec<LineDraft> {
+    let mut l = Lines::new(Some(loan_id));
+    l.push(ADVANCES, Side::Debit, amount_minor, None);
+    l.push(CASH, Side::Credit, amount_minor, Some(funding_source));
+    l.lines
+}
+
+/// The opening entry of a loan brought from another system: its balances on the loan's
+/// control accounts, the provision on the allowance, the net against 1901 migration
+/// clearing (cleared when the old system's books are closed out).
+pub fn opening_lines(loan_id: i64, a: &LoanAccount) -> Vec<LineDraft> {
+    let mut l = Lines::new(Some(loan_id));
+    let debits = [
+        (LOANS_NORMAL, a.principal_outstanding - a.overdue_principal),
+        (LOANS_OVERDUE, a.overdue_principal),
+        (INTEREST_RECEIVABLE, a.interest_owed() - a.interest_off_book),
+        (
+            PENALTY_RECEIVABLE,
+            a.penalty_interest + a.compound_interest - a.penalty_off_book,
+        ),
+        (FEES_RECEIVABLE, a.fees_due),
+    ];
+    let credits = [(ADVANCES, a.advance_balance), (ALLOWANCE, a.provision)];
+    let net: i64 =
+        debits.iter().map(|d| d.1).sum::<i64>() - credits.iter().map(|c| c.1).sum::<i64>();
+    for (account, amount) in debits {
+        l.push(account, Side::Debit, amount, None);
+    }
+    for (account, amount) in credits {
+        l.push(account, Side::Credit, amount, None);
+    }
+    if net >= 0 {
+        l.push(MIGRATION_CLEARING, Side::Credit, net, None);
+    } else {
+        l.push(MIGRATION_CLEARING, Side::Debit, -net, None);
+    }
+    l.lines
+}
+
+/// The lines that take a book from the postings `from` to the postings `to` of one loan:
+/// per account, the net of `to` less the net of `from`, with the loan on its loan-scoped
+/// accounts and `funding_source` on cash. Both sets balance, so the difference does.
+pub fn difference_lines(
+    loan_id: i64,
+    funding_source: &str,
+    from: &[LineDraft],
+    to: &[LineDraft],
+) -> Vec<LineDraft> {
+    let mut net = std::collections::BTreeMap::<&str, i64>::new();
+    for (lines, sign) in [(from, -1i64), (to, 1)] {
+        for line in lines {
+            let signed = match line.side {
+                Side::Debit => line.amount_minor,
+                Side::Credit => -line.amount_minor,
+            };
+            *net.entry(line.account.as_str()).or_default() += sign * signed;
+        }
+    }
+    let mut l = Lines::new(Some(loan_id));
+    for (account, amount) in net {
+        let fund = (account == CASH).then_some(funding_source);
+        if amount > 0 {
+            l.push(account, Side::Debit, amount, fund);
+        } else {
+            l.push(account, Side::Credit, -amount, fund);
+        }
+    }
     l.lines
 }
 

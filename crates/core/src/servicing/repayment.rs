@@ -9,6 +9,7 @@ use serde::Serialize;
 
 use super::account::MICRO_PER_MINOR;
 use super::account::{InstallmentState, LoanAccount, OpenInstallment, ServicingTerms};
+use super::accrual::{daily_interest_micro, micro_to_minor, penalty_daily_rate};
 use super::close::{CloseError, DayOutcome, accrue_to, fall_due, oldest};
 use crate::money::{Currency, Money};
 use crate::product::Component;
@@ -244,4 +245,49 @@ fn pay_installments(
         .into_iter()
         .flatten()
         .min();
+}
+
+/// A payment with a value date `paid_on` before the open business date `date`: the
+/// overdue principal and interest it pays did not bear penalty and compound interest for
+/// the closes since the value date. Those are taken back before the payment is split (so
+/// the money freed goes further down the waterfall); returns the amount taken back
+/// (rounded, on and off book).
+pub fn backdate(
+    a: &mut LoanAccount,
+    inst: &mut [OpenInstallment],
+    amount_minor: i64,
+    paid_on: NaiveDate,
+    date: NaiveDate,
+    terms: &ServicingTerms,
+) -> i64 {
+    let days = (date - paid_on).num_days();
+    if days <= 0 || (a.overdue_principal == 0 && a.overdue_interest == 0) {
+        return 0;
+    }
+    let before = a.penalty_interest + a.compound_interest;
+    // what the payment would pay of overdue interest and principal, on a copy
+    let mut probe = a.clone();
+    let mut probe_inst = inst.to_vec();
+    let Ok(split) = apply_payment(&mut probe, &mut probe_inst, amount_minor, date, terms) else {
+        return 0;
+    };
+    let overdue_interest_paid = (a.overdue_interest - probe.overdue_interest).max(0);
+    let daily = penalty_daily_rate(terms.annual_rate, terms.penalty_multiplier);
+    let penalty_back =
+        daily_interest_micro(split.principal_overdue, daily, days).min(a.penalty_micro);
+    let compound_back = if terms.compound_interest {
+        daily_interest_micro(overdue_interest_paid, daily, days).min(a.compound_micro)
+    } else {
+        0
+    };
+    a.penalty_micro -= penalty_back;
+    a.compound_micro -= compound_back;
+    let penalty = micro_to_minor(a.penalty_micro, terms.rounding);
+    let compound = micro_to_minor(a.compound_micro, terms.rounding);
+    let taken_back = (a.penalty_interest - penalty) + (a.compound_interest - compound);
+    a.penalty_interest = penalty;
+    a.compound_interest = compound;
+    // the off-book part shrinks first: it was never income
+    a.penalty_off_book = (a.penalty_off_book - taken_back).max(0);
+    before - a.penalty_interest - a.compound_interest
 }

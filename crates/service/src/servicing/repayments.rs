@@ -9,11 +9,10 @@ use chrono::NaiveDate;
 use loanbook_core::money::{Currency, Money};
 use loanbook_core::rate::AnnualRate;
 use loanbook_core::schedule::{RepaymentMethod, ScheduleTerms};
-use loanbook_core::servicing::accrual::{daily_interest_micro, micro_to_minor, penalty_daily_rate};
-use loanbook_core::servicing::postings::repayment_lines;
 use loanbook_core::servicing::prepayment::{self, PrepaymentMode};
-use loanbook_core::servicing::repayment::{PaymentSplit, apply_payment};
-use loanbook_core::servicing::{LoanAccount, OpenInstallment, ServicingTerms};
+use loanbook_core::servicing::repayment::PaymentSplit;
+use loanbook_core::servicing::replay::{self, Context, LoanState, Movement, Posted, ReplayError};
+use loanbook_core::servicing::{InstallmentState, OpenInstallment};
 use loanbook_store::audit::timestamp;
 use loanbook_store::loans::{self as loans_store, LoanTransactionRow};
 use loanbook_store::servicing::{self as store, BalanceRow};
@@ -76,7 +75,8 @@ pub struct AllocationView {
 }
 
 impl AllocationView {
-    fn of(s: &PaymentSplit) -> Self {
+    /// The view of a split.
+    pub(crate) fn of(s: &PaymentSplit) -> Self {
         let m = |minor| Money::from_minor(minor, Currency::CNY);
         AllocationView {
             penalty_interest: m(s.penalty_interest),
@@ -140,7 +140,7 @@ impl RepaymentView {
 }
 
 /// What a money-moving call does to the loan, in the core.
-enum Operation {
+pub(crate) enum Operation {
     Repay,
     Prepay(PrepaymentMode),
     PayOff,
@@ -148,10 +148,15 @@ enum Operation {
 
 impl Operation {
     fn kind(&self) -> &'static str {
+        self.movement(NaiveDate::MIN).kind()
+    }
+
+    /// The core's movement, with the value date of a repayment.
+    fn movement(&self, paid_on: NaiveDate) -> Movement {
         match self {
-            Operation::Repay => "repayment",
-            Operation::Prepay(_) => "prepayment",
-            Operation::PayOff => "payoff",
+            Operation::Repay => Movement::Repayment { paid_on },
+            Operation::Prepay(mode) => Movement::Prepayment { mode: *mode },
+            Operation::PayOff => Movement::Payoff,
         }
     }
 }
@@ -228,14 +233,19 @@ pub async fn pay_off(
     .await
 }
 
-struct Checked {
-    amount: Money,
-    paid_on: NaiveDate,
-    channel: String,
-    reference: String,
+/// A repayment's input, checked.
+pub(crate) struct Checked {
+    pub(crate) amount: Money,
+    pub(crate) paid_on: NaiveDate,
+    pub(crate) channel: String,
+    pub(crate) reference: String,
 }
 
-fn check(input: &RepaymentInput, business_date: NaiveDate) -> Result<Checked, ServiceError> {
+/// Checks a repayment's input against the business date.
+pub(crate) fn check(
+    input: &RepaymentInput,
+    business_date: NaiveDate,
+) -> Result<Checked, ServiceError> {
     let mut v = Vec::new();
     let amount = amount(
         "amount",
@@ -348,76 +358,81 @@ async fn execute(
             ServiceError::Conflict(format!("the request with key '{key}' is still in progress"))
         });
     }
-    let (mut row, product, mut terms) = load_locked(&mut tx, app, loan_id).await?;
-    let before = row.account.clone();
-    let mut inst = open_only(store::all_installments(&mut *tx, loan_id).await?);
-    let mut split = match op {
-        Operation::Repay => {
-            backdate(
-                &mut row.account,
-                &mut inst,
-                c.amount.amount_minor(),
-                c.paid_on,
-                business_date,
-                &terms,
-            );
-            let penalty_waived = before.penalty_interest + before.compound_interest
-                - row.account.penalty_interest
-                - row.account.compound_interest;
-            let s = apply_payment(
-                &mut row.account,
-                &mut inst,
-                c.amount.amount_minor(),
-                business_date,
-                &terms,
-            )
-            .map_err(|e| ServiceError::Conflict(e.to_string()))?;
-            (s, penalty_waived)
-        }
-        Operation::Prepay(mode) => {
-            let template = template_of(app, &row, &product).await?;
-            let s = prepayment::prepay(
-                &mut row.account,
-                &mut inst,
-                c.amount.amount_minor(),
-                business_date,
-                &terms,
-                product.prepayment_penalty_rate,
-                mode,
-                &template,
-            )
-            .map_err(prepayment_error)?;
-            (s, 0)
-        }
-        Operation::PayOff => {
-            let s = prepayment::pay_off(
-                &mut row.account,
-                &mut inst,
-                c.amount.amount_minor(),
-                business_date,
-                &terms,
-                product.prepayment_penalty_rate,
-            )
-            .map_err(prepayment_error)?;
-            (s, 0)
-        }
+    let view = post_checked(&mut tx, app, actor, loan_id, &c, &op, business_date).await?;
+    if let Some(key) = key {
+        let body = serde_json::to_string(&view).unwrap_or_default();
+        idempotency::complete(&mut tx, &scope, key, 201, &body).await?;
+    }
+    tx.commit()
+        .await
+        .map_err(loanbook_store::StoreError::from)?;
+    Ok(view)
+}
+
+/// The state of a loan for the core: its account and its installments from the oldest
+/// not paid in full on.
+pub(crate) async fn state_of(tx: &mut Tx<'_>, row: &BalanceRow) -> Result<LoanState, ServiceError> {
+    let all = store::all_installments(&mut **tx, row.account.loan_id).await?;
+    let first = all
+        .iter()
+        .position(|i| i.state != InstallmentState::Paid)
+        .unwrap_or(all.len());
+    Ok(LoanState {
+        account: row.account.clone(),
+        installments: all[first..].to_vec(),
+    })
+}
+
+/// Posts a checked movement on loan `loan_id` inside `tx` (a repayment's, a statement
+/// line's): the core applies it, the balances, installments, entry, transaction, the
+/// state before it and the audit record are written.
+pub(crate) async fn post_checked(
+    tx: &mut Tx<'_>,
+    app: &App,
+    actor: &Actor,
+    loan_id: i64,
+    c: &Checked,
+    op: &Operation,
+    business_date: NaiveDate,
+) -> Result<RepaymentView, ServiceError> {
+    let (mut row, product, terms) = load_locked(tx, app, loan_id).await?;
+    let mut state = state_of(tx, &row).await?;
+    let before = state.clone();
+    let template = match op {
+        Operation::Prepay(_) => Some(template_of(app, &row, &product).await?),
+        _ => None,
     };
-    terms.annual_rate = super::parse_rate(&row.annual_rate)?;
-    let (ref mut s, waived) = split;
-    let settled = row.account.is_settled() && row.account.next_due.is_none();
+    let posted = Posted {
+        id: 0,
+        business_date,
+        amount: c.amount.amount_minor(),
+        movement: op.movement(c.paid_on),
+    };
+    let ctx = Context {
+        terms: &terms,
+        fee_rate: product.prepayment_penalty_rate,
+        template: template.as_ref(),
+        funding_source: &row.funding_source,
+    };
+    let applied = replay::apply(&mut state, &posted, &ctx).map_err(replay_error)?;
+    let s = &applied.split;
+    row.account = state.account.clone();
+    let settled = state.is_closed();
     if settled {
         row.active = false;
     }
-    if store::write_balances(&mut tx, std::slice::from_ref(&row)).await? != 1 {
+    if store::write_balances(tx, std::slice::from_ref(&row)).await? != 1 {
         return Err(ServiceError::Conflict(format!(
             "loan {loan_id} changed meanwhile; retry"
         )));
     }
-    store_installments(&mut tx, loan_id, &inst, matches!(op, Operation::Repay)).await?;
-    let mut lines = repayment_lines(loan_id, &row.funding_source, s);
-    if waived > 0 {
-        lines.extend(waiver_lines(loan_id, waived, &before));
-    }
+    store_installments(
+        tx,
+        loan_id,
+        &state.installments,
+        matches!(op, Operation::Repay),
+    )
+    .await?;
     let description = format!(
         "{} of loan {loan_id} ({}, {})",
         op.kind(),
@@ -425,27 +440,30 @@ async fn execute(
         c.reference
     );
     let entry_id = post_in(
-        &mut tx,
+        tx,
         app,
         actor,
         &EntryDraft {
             description: &description,
             source: op.kind(),
             currency: Currency::CNY,
-            lines: &lines,
+            lines: &applied.lines,
             reverses: None,
         },
     )
     .await?;
     let allocation = AllocationView::of(s);
-    let details = serde_json::json!({
+    let mut details = serde_json::json!({
         "allocation": allocation,
         "channel": c.channel,
-        "penalty_waived_for_backdating": Money::from_minor(waived, Currency::CNY),
+        "penalty_waived_for_backdating": Money::from_minor(applied.waived, Currency::CNY),
         "installments_paid": s.installments_paid,
     });
+    if let Operation::Prepay(mode) = op {
+        details["mode"] = serde_json::to_value(mode).unwrap_or_default();
+    }
     let transaction_id = loans_store::insert_transaction(
-        &mut tx,
+        tx,
         &LoanTransactionRow {
             loan_id,
             kind: op.kind().into(),
@@ -454,16 +472,18 @@ async fn execute(
             journal_entry_id: Some(entry_id),
             reference: c.reference.clone(),
             created_by: actor.username.clone(),
-            created_at: at.clone(),
+            created_at: timestamp(app.now()),
             ..LoanTransactionRow::default()
         },
     )
     .await?;
-    set_transaction_details(&mut tx, transaction_id, &details.to_string(), c.paid_on).await?;
+    set_transaction_details(tx, transaction_id, &details.to_string(), c.paid_on).await?;
+    put_state(tx, transaction_id, &before).await?;
     let loan_status = if settled { "closed" } else { "active" };
     if settled {
-        set_loan_status(&mut tx, loan_id, "closed", &at).await?;
-        super::closing::open_release_task(&mut tx, loan_id, business_date, &at).await?;
+        let at = timestamp(app.now());
+        set_loan_status(tx, loan_id, "closed", &at).await?;
+        super::closing::open_release_task(tx, loan_id, business_date, &at).await?;
     }
     let view = RepaymentView {
         transaction_id,
@@ -477,23 +497,38 @@ async fn execute(
         loan_status: loan_status.into(),
     };
     record(
-        &mut tx,
+        tx,
         actor,
         &format!("loan.{}", op.kind()),
         "loan",
         &loan_id.to_string(),
-        Some(serde_json::to_value(&before).unwrap_or_default()),
+        Some(serde_json::to_value(&before.account).unwrap_or_default()),
         Some(serde_json::to_value(&view).unwrap_or_default()),
     )
     .await?;
-    if let Some(key) = key {
-        let body = serde_json::to_string(&view).unwrap_or_default();
-        idempotency::complete(&mut tx, &scope, key, 201, &body).await?;
-    }
-    tx.commit()
-        .await
-        .map_err(loanbook_store::StoreError::from)?;
     Ok(view)
+}
+
+/// Stores the state of a loan before transaction `transaction_id` (for a reversal).
+pub(crate) async fn put_state(
+    tx: &mut Tx<'_>,
+    transaction_id: i64,
+    state: &LoanState,
+) -> Result<(), ServiceError> {
+    let json = serde_json::to_string(state)
+        .map_err(|e| ServiceError::Conflict(format!("loan state does not serialise: {e}")))?;
+    loanbook_store::servicing_history::put_state(tx, transaction_id, state.account.loan_id, &json)
+        .await?;
+    Ok(())
+}
+
+/// The service error of a core movement: an amount or date refused names the field.
+pub(crate) fn replay_error(e: ReplayError) -> ServiceError {
+    match e {
+        ReplayError::Prepayment(p) => prepayment_error(p),
+        ReplayError::Refund { .. } => ServiceError::invalid("amount", e.to_string()),
+        other => ServiceError::Conflict(other.to_string()),
+    }
 }
 
 fn prepayment_error(e: prepayment::PrepaymentError) -> ServiceError {
@@ -502,85 +537,6 @@ fn prepayment_error(e: prepayment::PrepaymentError) -> ServiceError {
         prepayment::PrepaymentError::Date(rule) => ServiceError::invalid("date", rule),
         other => ServiceError::Conflict(other.to_string()),
     }
-}
-
-/// A payment with a value date before the business date: the overdue principal and
-/// interest it pays did not bear penalty and compound interest for the closes since the
-/// value date. Those are taken back before the payment is split (re-running the accruals
-/// it changes), so the money freed goes further down the waterfall.
-fn backdate(
-    a: &mut LoanAccount,
-    inst: &mut [OpenInstallment],
-    amount_minor: i64,
-    paid_on: NaiveDate,
-    business_date: NaiveDate,
-    terms: &ServicingTerms,
-) {
-    let days = (business_date - paid_on).num_days();
-    if days <= 0 || (a.overdue_principal == 0 && a.overdue_interest == 0) {
-        return;
-    }
-    // what the payment would pay of overdue interest and principal, on a copy
-    let mut probe = a.clone();
-    let mut probe_inst = inst.to_vec();
-    let Ok(split) = apply_payment(
-        &mut probe,
-        &mut probe_inst,
-        amount_minor,
-        business_date,
-        terms,
-    ) else {
-        return;
-    };
-    let overdue_interest_paid = (a.overdue_interest - probe.overdue_interest).max(0);
-    let daily = penalty_daily_rate(terms.annual_rate, terms.penalty_multiplier);
-    let penalty_back =
-        daily_interest_micro(split.principal_overdue, daily, days).min(a.penalty_micro);
-    let compound_back = if terms.compound_interest {
-        daily_interest_micro(overdue_interest_paid, daily, days).min(a.compound_micro)
-    } else {
-        0
-    };
-    a.penalty_micro -= penalty_back;
-    a.compound_micro -= compound_back;
-    let penalty = micro_to_minor(a.penalty_micro, terms.rounding);
-    let compound = micro_to_minor(a.compound_micro, terms.rounding);
-    let taken_back = (a.penalty_interest - penalty) + (a.compound_interest - compound);
-    a.penalty_interest = penalty;
-    a.compound_interest = compound;
-    // the off-book part shrinks first: it was never income
-    a.penalty_off_book = (a.penalty_off_book - taken_back).max(0);
-}
-
-/// Lines reversing penalty income a backdated payment did not owe (Dr 6012 / Cr 1312, the
-/// off-book part not posted).
-fn waiver_lines(
-    loan_id: i64,
-    waived: i64,
-    before: &LoanAccount,
-) -> Vec<loanbook_core::ledger::LineDraft> {
-    use loanbook_core::ledger::{LineDraft, Side};
-    let on_book =
-        waived.min(before.penalty_interest + before.compound_interest - before.penalty_off_book);
-    if on_book <= 0 {
-        return Vec::new();
-    }
-    vec![
-        LineDraft {
-            account: "6012".into(),
-            side: Side::Debit,
-            amount_minor: on_book,
-            loan_id: None,
-            funding_source: None,
-        },
-        LineDraft {
-            account: "1312".into(),
-            side: Side::Credit,
-            amount_minor: on_book,
-            loan_id: Some(loan_id),
-            funding_source: None,
-        },
-    ]
 }
 
 /// Writes the open installments back; a prepayment or payoff replaces the pending ones.

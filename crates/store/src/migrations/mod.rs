@@ -53,6 +53,11 @@ const MIGRATIONS: &[Migration] = &[
         name: "restructuring",
         sql: include_str!("0007_restructuring.sql"),
     },
+    Migration {
+        version: 8,
+        name: "servicing imports",
+        sql: include_str!("0008_servicing_imports.sql"),
+    },
 ];
 
 /// The newest schema version this binary knows.
