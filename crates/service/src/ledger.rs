@@ -99,23 +99,32 @@ pub async fn post_in(
     actor: &Actor,
     draft: &EntryDraft<'_>,
 ) -> Result<i64, ServiceError> {
-    let EntryDraft {
-        description,
-        source,
-        currency,
-        lines,
-        reverses,
-    } = *draft;
-    check_entry(lines).map_err(|e| ServiceError::invalid("lines", e.to_string()))?;
     let business_date = app.business_date().await?;
-    let row = EntryRow {
+    let row = entry_row(draft, &actor.username, business_date, &timestamp(app.now()))?;
+    Ok(ledger::insert_entry(tx, &row).await?)
+}
+
+/// The row of a balanced entry posted by `username` on `business_date` at `posted_at`.
+///
+/// # Errors
+/// [`ServiceError::Invalid`] naming `lines` when they do not balance.
+pub(crate) fn entry_row(
+    draft: &EntryDraft<'_>,
+    username: &str,
+    business_date: chrono::NaiveDate,
+    posted_at: &str,
+) -> Result<EntryRow, ServiceError> {
+    let lines = draft.lines;
+    check_entry(lines).map_err(|e| ServiceError::invalid("lines", e.to_string()))?;
+    let currency = draft.currency;
+    Ok(EntryRow {
         id: 0,
         business_date: business_date.to_string(),
-        posted_at: timestamp(app.now()),
-        description: description.to_owned(),
-        source: source.to_owned(),
-        reverses_entry_id: reverses,
-        created_by: actor.username.clone(),
+        posted_at: posted_at.to_owned(),
+        description: draft.description.to_owned(),
+        source: draft.source.to_owned(),
+        reverses_entry_id: draft.reverses,
+        created_by: username.to_owned(),
         lines: lines
             .iter()
             .map(|l| LineRow {
@@ -135,8 +144,7 @@ pub async fn post_in(
                 },
             })
             .collect(),
-    };
-    Ok(ledger::insert_entry(tx, &row).await?)
+    })
 }
 
 /// Posts a manual entry (e.g. capital paid in, a funding-source borrowing). With an

@@ -44,6 +44,7 @@ pub struct App {
     bureau: Arc<dyn adapters::CreditBureau>,
     bank: Arc<dyn adapters::BankTransfer>,
     cache: Arc<Mutex<origination::assessment::Cache>>,
+    queue: servicing::queue::Queue,
 }
 
 impl App {
@@ -59,6 +60,7 @@ impl App {
             bureau: adapters::simulated_bureau(),
             bank: adapters::simulated_bank(),
             cache: Arc::default(),
+            queue: servicing::queue::Queue::default(),
         }
     }
 
@@ -96,6 +98,11 @@ impl App {
     /// The data directory.
     pub fn data_dir(&self) -> &Path {
         &self.data_dir
+    }
+
+    /// The queue repayments are posted through (group commit).
+    pub(crate) fn queue(&self) -> &servicing::queue::Queue {
+        &self.queue
     }
 
     pub(crate) fn keys(&self) -> &Keys {

@@ -15,6 +15,10 @@ pub mod lpr;
 pub mod migration;
 #[cfg(test)]
 mod ops_tests;
+mod posting;
+pub(crate) mod queue;
+#[cfg(test)]
+mod queue_tests;
 pub mod refunds;
 pub mod repayments;
 pub mod repricing;

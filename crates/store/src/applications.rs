@@ -420,7 +420,7 @@ pub async fn transition_path(
     let mut sql = String::from(
         "INSERT INTO application_events (application_id, at, actor, from_status, to_status, note) VALUES ",
     );
-    sql.push_str(&crate::db::values_placeholders(path.len(), 6));
+    sql.push_str(&crate::db::values_placeholders(tx.backend(), path.len(), 6));
     let mut q = sqlx::query(&sql);
     let mut previous = from;
     for m in path {

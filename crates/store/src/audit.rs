@@ -147,7 +147,11 @@ pub(crate) async fn flush(
         let mut sql = String::from(
             "INSERT INTO audit_log (id, at, actor, action, entity, entity_id, before_json, after_json, request_id, prev_hash, hash) VALUES ",
         );
-        sql.push_str(&crate::db::values_placeholders(chunk.len(), 11));
+        sql.push_str(&crate::db::values_placeholders(
+            tx.backend(),
+            chunk.len(),
+            11,
+        ));
         let mut q = sqlx::query(&sql);
         for r in chunk {
             q = q

@@ -83,43 +83,69 @@ pub struct EntryRow {
 /// # Errors
 /// A database error.
 pub async fn insert_entry(tx: &mut Tx<'_>, entry: &EntryRow) -> Result<i64, StoreError> {
-    let id: i64 = sqlx::query_scalar(
-        "INSERT INTO journal_entries (business_date, posted_at, description, source, reverses_entry_id, created_by) \
-         VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
-    )
-    .bind(&entry.business_date)
-    .bind(&entry.posted_at)
-    .bind(&entry.description)
-    .bind(&entry.source)
-    .bind(entry.reverses_entry_id)
-    .bind(&entry.created_by)
-    .fetch_one(&mut **tx)
-    .await?;
-    // the lines in multi-row statements of at most 100 lines (700 parameters)
-    for chunk in entry.lines.chunks(100) {
-        let mut sql = String::from(
-            "INSERT INTO journal_lines (entry_id, account_code, loan_id, funding_source, currency, debit_minor, credit_minor) VALUES ",
+    let ids = insert_entries(tx, std::slice::from_ref(entry)).await?;
+    ids.first()
+        .copied()
+        .ok_or_else(|| StoreError::Corrupt("an inserted entry returned no id".into()))
+}
+
+/// Entries per multi-row insert (6 parameters each).
+const ENTRY_CHUNK: usize = 100;
+
+/// Lines per multi-row insert (7 parameters each).
+const LINE_CHUNK: usize = 100;
+
+/// Inserts entries and their lines (each already checked to balance) in multi-row
+/// statements; returns their ids in the order given.
+///
+/// The ids come back through `RETURNING` and are sorted: both databases assign the ids of
+/// one multi-row insert in the order of its rows, but neither promises the order in which
+/// `RETURNING` lists them.
+///
+/// # Errors
+/// A database error.
+pub async fn insert_entries(tx: &mut Tx<'_>, entries: &[EntryRow]) -> Result<Vec<i64>, StoreError> {
+    let mut ids = Vec::with_capacity(entries.len());
+    for chunk in entries.chunks(ENTRY_CHUNK) {
+        let sql = format!(
+            "INSERT INTO journal_entries (business_date, posted_at, description, source, reverses_entry_id, created_by) VALUES {} RETURNING id",
+            crate::db::values_placeholders(tx.backend(), chunk.len(), 6)
         );
-        for n in 0..chunk.len() {
-            if n > 0 {
-                sql.push(',');
-            }
-            let p = n * 7;
-            sql.push_str(&format!(
-                "(${}, ${}, ${}, ${}, ${}, ${}, ${})",
-                p + 1,
-                p + 2,
-                p + 3,
-                p + 4,
-                p + 5,
-                p + 6,
-                p + 7
-            ));
-        }
-        let mut q = sqlx::query(&sql);
-        for l in chunk {
+        let mut q = sqlx::query_scalar::<_, i64>(&sql);
+        for e in chunk {
             q = q
-                .bind(id)
+                .bind(&e.business_date)
+                .bind(&e.posted_at)
+                .bind(&e.description)
+                .bind(&e.source)
+                .bind(e.reverses_entry_id)
+                .bind(&e.created_by);
+        }
+        let mut got = q.fetch_all(&mut **tx).await?;
+        got.sort_unstable();
+        if got.len() != chunk.len() {
+            return Err(StoreError::Corrupt(format!(
+                "{} entries inserted, {} ids returned",
+                chunk.len(),
+                got.len()
+            )));
+        }
+        ids.extend(got);
+    }
+    let lines: Vec<(i64, &LineRow)> = entries
+        .iter()
+        .zip(&ids)
+        .flat_map(|(e, id)| e.lines.iter().map(move |l| (*id, l)))
+        .collect();
+    for chunk in lines.chunks(LINE_CHUNK) {
+        let sql = format!(
+            "INSERT INTO journal_lines (entry_id, account_code, loan_id, funding_source, currency, debit_minor, credit_minor) VALUES {}",
+            crate::db::values_placeholders(tx.backend(), chunk.len(), 7)
+        );
+        let mut q = sqlx::query(&sql);
+        for (id, l) in chunk {
+            q = q
+                .bind(*id)
                 .bind(&l.account_code)
                 .bind(l.loan_id)
                 .bind(&l.funding_source)
@@ -129,7 +155,7 @@ pub async fn insert_entry(tx: &mut Tx<'_>, entry: &EntryRow) -> Result<i64, Stor
         }
         q.execute(&mut **tx).await?;
     }
-    Ok(id)
+    Ok(ids)
 }
 
 fn entry_from_row(row: &sqlx::any::AnyRow) -> Result<EntryRow, StoreError> {

@@ -533,6 +533,51 @@ pub async fn insert_transaction(
     .await?)
 }
 
+/// Stores loan transactions with their details (JSON) and value dates in multi-row
+/// statements; returns their ids in the order given (sorted as in
+/// [`crate::ledger::insert_entries`]).
+///
+/// # Errors
+/// A database error.
+pub async fn insert_transactions(
+    tx: &mut Tx<'_>,
+    rows: &[(LoanTransactionRow, String, String)],
+) -> Result<Vec<i64>, StoreError> {
+    let mut ids = Vec::with_capacity(rows.len());
+    for chunk in rows.chunks(100) {
+        let sql = format!(
+            "INSERT INTO loan_transactions (loan_id, kind, business_date, amount_minor, journal_entry_id, reference, created_by, created_at, details_json, value_date) \
+             VALUES {} RETURNING id",
+            crate::db::values_placeholders(tx.backend(), chunk.len(), 10)
+        );
+        let mut q = sqlx::query_scalar::<_, i64>(&sql);
+        for (t, details, value_date) in chunk {
+            q = q
+                .bind(t.loan_id)
+                .bind(&t.kind)
+                .bind(&t.business_date)
+                .bind(t.amount_minor)
+                .bind(t.journal_entry_id)
+                .bind(&t.reference)
+                .bind(&t.created_by)
+                .bind(&t.created_at)
+                .bind(details)
+                .bind(value_date);
+        }
+        let mut got = q.fetch_all(&mut **tx).await?;
+        got.sort_unstable();
+        if got.len() != chunk.len() {
+            return Err(StoreError::Corrupt(format!(
+                "{} transactions inserted, {} ids returned",
+                chunk.len(),
+                got.len()
+            )));
+        }
+        ids.extend(got);
+    }
+    Ok(ids)
+}
+
 /// The transactions of a loan, in order.
 ///
 /// # Errors
@@ -793,7 +838,7 @@ pub async fn existing_payment_orders(
     for chunk in ids.chunks(500) {
         let sql = format!(
             "SELECT id FROM payment_orders WHERE id IN {}",
-            crate::db::values_placeholders(1, chunk.len())
+            crate::db::values_placeholders(db.backend(), 1, chunk.len())
         );
         let mut q = sqlx::query_scalar::<_, i64>(&sql);
         for id in chunk {

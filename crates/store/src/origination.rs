@@ -146,7 +146,11 @@ pub async fn insert_checks(tx: &mut Tx<'_>, checks: &[CheckRow]) -> Result<(), S
         let mut sql = String::from(
             "INSERT INTO application_checks (application_id, assessment_no, kind, outcome, inputs_json, outputs_json, version, created_at) VALUES ",
         );
-        sql.push_str(&crate::db::values_placeholders(chunk.len(), 8));
+        sql.push_str(&crate::db::values_placeholders(
+            tx.backend(),
+            chunk.len(),
+            8,
+        ));
         let mut q = sqlx::query(&sql);
         for c in chunk {
             q = q
@@ -398,7 +402,11 @@ pub async fn insert_steps(tx: &mut Tx<'_>, steps: &[StepRow]) -> Result<Vec<Step
     let mut sql = String::from(
         "INSERT INTO approval_steps (application_id, routing_no, seq, kind, votes_required, voters, sla_hours, status, started_at, completed_at) VALUES ",
     );
-    sql.push_str(&crate::db::values_placeholders(steps.len(), 10));
+    sql.push_str(&crate::db::values_placeholders(
+        tx.backend(),
+        steps.len(),
+        10,
+    ));
     sql.push_str(" RETURNING id, seq");
     let mut q = sqlx::query(&sql);
     for s in steps {

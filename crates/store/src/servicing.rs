@@ -149,6 +149,50 @@ pub async fn balance(
     row.as_ref().map(balance_from).transpose()
 }
 
+/// The servicing rows of `loan_ids` inside `tx`, by loan id; with `lock` they are locked
+/// for the transaction on PostgreSQL in loan-id order (so that two batches never wait on
+/// each other in a circle). Ids without a row are left out.
+///
+/// # Errors
+/// A database error.
+pub async fn balances(
+    tx: &mut Tx<'_>,
+    loan_ids: &[i64],
+    lock: bool,
+    backend: Backend,
+) -> Result<Vec<BalanceRow>, StoreError> {
+    let suffix = if lock && backend == Backend::Postgres {
+        " FOR UPDATE"
+    } else {
+        ""
+    };
+    let mut out = Vec::with_capacity(loan_ids.len());
+    for chunk in loan_ids.chunks(WRITE_CHUNK) {
+        let rows = sqlx::query(&format!(
+            "SELECT {COLUMNS} FROM loan_balances WHERE loan_id IN ({}) ORDER BY loan_id{suffix}",
+            id_list(chunk)
+        ))
+        .fetch_all(&mut **tx)
+        .await?;
+        for r in &rows {
+            out.push(balance_from(r)?);
+        }
+    }
+    Ok(out)
+}
+
+/// Loan ids as a SQL list literal (integers only).
+fn id_list(ids: &[i64]) -> String {
+    let mut list = String::with_capacity(ids.len() * 8);
+    for (n, id) in ids.iter().enumerate() {
+        if n > 0 {
+            list.push(',');
+        }
+        let _ = write!(list, "{id}");
+    }
+    list
+}
+
 /// The servicing row of loan `loan_id`, outside a transaction.
 ///
 /// # Errors
@@ -537,6 +581,65 @@ pub async fn open_installments(
     loan_ids: &[i64],
 ) -> Result<Vec<(i64, OpenInstallment)>, StoreError> {
     let mut out = Vec::new();
+    for chunk in loan_ids.chunks(WRITE_CHUNK) {
+        let from = format!(
+            "installments WHERE loan_id IN ({}) AND status <> 'paid'",
+            id_list(chunk)
+        );
+        let sql = packed_installments_sql(db.backend(), &from);
+        let packed: Option<String> = sqlx::query_scalar(&sql).fetch_one(db.pool()).await?;
+        for row in packed
+            .iter()
+            .flat_map(|p| p.split(';'))
+            .filter(|r| !r.is_empty())
+        {
+            out.push(unpack_installment(row)?);
+        }
+    }
+    out.sort_by_key(|(loan, i)| (*loan, i.number));
+    Ok(out)
+}
+
+/// The installments of each loan in `loan_ids` from its oldest not paid in full on (later
+/// ones paid ahead included), inside `tx`: (loan id, installment), by loan and number —
+/// read packed like [`open_installments`]. A loan paid up has none.
+///
+/// # Errors
+/// A database error; a row that does not unpack.
+pub async fn installments_from_first_open(
+    tx: &mut Tx<'_>,
+    backend: Backend,
+    loan_ids: &[i64],
+) -> Result<Vec<(i64, OpenInstallment)>, StoreError> {
+    let mut out = Vec::new();
+    for chunk in loan_ids.chunks(WRITE_CHUNK) {
+        // the first open number of every loan found once and joined (a subquery per row,
+        // or an IN over the join, leads PostgreSQL's planner to scan the whole table)
+        let from = format!(
+            "installments JOIN (SELECT loan_id AS l, MIN(number) AS f FROM installments \
+             WHERE loan_id IN ({list}) AND status <> 'paid' GROUP BY loan_id) o \
+             ON installments.loan_id = o.l AND installments.number >= o.f",
+            list = id_list(chunk)
+        );
+        let packed: Option<String> = sqlx::query_scalar(&packed_installments_sql(backend, &from))
+            .fetch_one(&mut **tx)
+            .await?;
+        for row in packed
+            .iter()
+            .flat_map(|p| p.split(';'))
+            .filter(|r| !r.is_empty())
+        {
+            out.push(unpack_installment(row)?);
+        }
+    }
+    out.sort_by_key(|(loan, i)| (*loan, i.number));
+    Ok(out)
+}
+
+/// The packed select of the installments of `from` (a `FROM` clause naming the table
+/// `installments`): one text value, rows split by `;`, fields by `,` (dates, integers and
+/// status codes only).
+fn packed_installments_sql(backend: Backend, from: &str) -> String {
     let fields = [
         "loan_id",
         "number",
@@ -549,36 +652,16 @@ pub async fn open_installments(
         "status",
         "COALESCE(paid_on, '')",
     ];
-    for chunk in loan_ids.chunks(WRITE_CHUNK) {
-        let mut list = String::with_capacity(chunk.len() * 8);
-        for (n, id) in chunk.iter().enumerate() {
-            if n > 0 {
-                list.push(',');
-            }
-            let _ = write!(list, "{id}");
-        }
-        let filter = format!("loan_id IN ({list}) AND status <> 'paid'");
-        let sql = match db.backend() {
-            Backend::Sqlite => format!(
-                "SELECT group_concat(r, ';') FROM (SELECT {} AS r FROM installments WHERE {filter})",
-                fields.join(" || ',' || ")
-            ),
-            Backend::Postgres => format!(
-                "SELECT string_agg(concat_ws(',', {}), ';') FROM installments WHERE {filter}",
-                fields.join(", ")
-            ),
-        };
-        let packed: Option<String> = sqlx::query_scalar(&sql).fetch_one(db.pool()).await?;
-        for row in packed
-            .iter()
-            .flat_map(|p| p.split(';'))
-            .filter(|r| !r.is_empty())
-        {
-            out.push(unpack_installment(row)?);
-        }
+    match backend {
+        Backend::Sqlite => format!(
+            "SELECT group_concat(r, ';') FROM (SELECT {} AS r FROM {from})",
+            fields.join(" || ',' || ")
+        ),
+        Backend::Postgres => format!(
+            "SELECT string_agg(concat_ws(',', {}), ';') FROM {from}",
+            fields.join(", ")
+        ),
     }
-    out.sort_by_key(|(loan, i)| (*loan, i.number));
-    Ok(out)
 }
 
 fn unpack_installment(row: &str) -> Result<(i64, OpenInstallment), StoreError> {

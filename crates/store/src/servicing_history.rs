@@ -126,6 +126,27 @@ pub async fn put_state(
     Ok(())
 }
 
+/// Stores the states of loans before transactions (transaction id, loan id, JSON) in
+/// multi-row statements, replacing earlier ones.
+///
+/// # Errors
+/// A database error.
+pub async fn put_states(tx: &mut Tx<'_>, rows: &[(i64, i64, String)]) -> Result<(), StoreError> {
+    for chunk in rows.chunks(100) {
+        let sql = format!(
+            "INSERT INTO loan_states (transaction_id, loan_id, state_json) VALUES {} \
+             ON CONFLICT (transaction_id) DO UPDATE SET state_json = excluded.state_json",
+            crate::db::values_placeholders(tx.backend(), chunk.len(), 3)
+        );
+        let mut q = sqlx::query(&sql);
+        for (transaction_id, loan_id, json) in chunk {
+            q = q.bind(*transaction_id).bind(*loan_id).bind(json);
+        }
+        q.execute(&mut **tx).await?;
+    }
+    Ok(())
+}
+
 /// The state stored before transaction `transaction_id`.
 ///
 /// # Errors

@@ -115,10 +115,22 @@ impl Lines {
         self.push(credit, Side::Credit, amount_minor, None);
     }
 
+    /// A line of `amount_minor` on `side`; a negative amount is the same amount on the
+    /// other side (a prepayment that uses the advance held debits 2241 instead of
+    /// crediting it).
     fn push(&mut self, account: &str, side: Side, amount_minor: i64, fund: Option<&str>) {
         if amount_minor == 0 {
             return;
         }
+        let (side, amount_minor) = if amount_minor < 0 {
+            let other = match side {
+                Side::Debit => Side::Credit,
+                Side::Credit => Side::Debit,
+            };
+            (other, -amount_minor)
+        } else {
+            (side, amount_minor)
+        };
         let scoped = crate::ledger::find_account(account).is_some_and(|a| a.loan_scoped);
         self.lines.push(LineDraft {
             account: account.to_owned(),
@@ -311,6 +323,28 @@ mod tests {
         // 300 + 50 + 1000 + 36250 + 816849 + 151
         assert_eq!(cash, 854_600);
         assert!(lines.iter().all(|l| l.account != LOANS_NORMAL));
+    }
+
+    #[test]
+    fn a_prepayment_that_uses_the_advance_debits_it() {
+        // 0.02 received with 100.00 held: 100.02 of principal not yet due repaid
+        let split = PaymentSplit {
+            principal: 10_002,
+            advance: -10_000,
+            ..PaymentSplit::default()
+        };
+        assert_eq!(split.total(), 2);
+        let lines = repayment_lines(7, "FUND-A", &split);
+        assert_eq!(check_entry(&lines), Ok(()));
+        let side_of = |account: &str| {
+            lines
+                .iter()
+                .find(|l| l.account == account)
+                .map(|l| (l.side, l.amount_minor))
+        };
+        assert_eq!(side_of(CASH), Some((Side::Debit, 2)));
+        assert_eq!(side_of(ADVANCES), Some((Side::Debit, 10_000)));
+        assert_eq!(side_of(LOANS_NORMAL), Some((Side::Credit, 10_002)));
     }
 
     #[test]

@@ -9,21 +9,18 @@ use chrono::NaiveDate;
 use loanbook_core::money::{Currency, Money};
 use loanbook_core::rate::AnnualRate;
 use loanbook_core::schedule::{RepaymentMethod, ScheduleTerms};
+use loanbook_core::servicing::InstallmentState;
 use loanbook_core::servicing::prepayment::{self, PrepaymentMode};
 use loanbook_core::servicing::repayment::PaymentSplit;
-use loanbook_core::servicing::replay::{self, Context, LoanState, Movement, Posted, ReplayError};
-use loanbook_core::servicing::{InstallmentState, OpenInstallment};
-use loanbook_store::audit::timestamp;
-use loanbook_store::loans::{self as loans_store, LoanTransactionRow};
+use loanbook_core::servicing::replay::{LoanState, Movement, ReplayError};
+use loanbook_store::Tx;
+use loanbook_store::loans::{self as loans_store};
 use loanbook_store::servicing::{self as store, BalanceRow};
-use loanbook_store::{Tx, idempotency};
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 
 use super::{load_locked, open_only};
 use crate::input::{Sign, amount};
-use crate::ledger::{EntryDraft, post_in};
-use crate::{Actor, App, Permission, ServiceError, Violation, record};
+use crate::{Actor, App, Permission, ServiceError, Violation};
 
 /// The longest a backdated repayment may reach back, in days.
 pub const MAX_BACKDATE_DAYS: i64 = 31;
@@ -114,7 +111,7 @@ pub struct RepaymentView {
 
 impl RepaymentView {
     /// Reads back a view stored as the answer of an idempotency key.
-    fn from_json(body: &str) -> Option<RepaymentView> {
+    pub(crate) fn from_json(body: &str) -> Option<RepaymentView> {
         let v: serde_json::Value = serde_json::from_str(body).ok()?;
         let money = |v: &serde_json::Value| Money::parse(v.as_str()?, Currency::CNY).ok();
         let a = &v["allocation"];
@@ -147,12 +144,12 @@ pub(crate) enum Operation {
 }
 
 impl Operation {
-    fn kind(&self) -> &'static str {
+    pub(crate) fn kind(&self) -> &'static str {
         self.movement(NaiveDate::MIN).kind()
     }
 
     /// The core's movement, with the value date of a repayment.
-    fn movement(&self, paid_on: NaiveDate) -> Movement {
+    pub(crate) fn movement(&self, paid_on: NaiveDate) -> Movement {
         match self {
             Operation::Repay => Movement::Repayment { paid_on },
             Operation::Prepay(mode) => Movement::Prepayment { mode: *mode },
@@ -331,42 +328,7 @@ async fn execute(
             format!("must be 1–{MAX_IDEMPOTENCY_KEY_BYTES} characters"),
         ));
     }
-    let business_date = app.business_date().await?;
-    let c = check(input, business_date)?;
-    let scope = format!("{}:{loan_id}", op.kind());
-    let mut request = serde_json::to_string(input).unwrap_or_default();
-    if let Operation::Prepay(mode) = &op {
-        // the mode is part of the request: the same key with the other mode is refused
-        request.push_str(&format!("\u{1f}{mode:?}"));
-    }
-    let request_hash = hex::encode(Sha256::digest(request.as_bytes()));
-    let at = timestamp(app.now());
-
-    let mut tx = app.db().begin().await?;
-    if let Some(key) = key
-        && let Some(first) = idempotency::claim(&mut tx, &scope, key, &request_hash, &at).await?
-    {
-        tx.rollback()
-            .await
-            .map_err(loanbook_store::StoreError::from)?;
-        if first.request_hash != request_hash {
-            return Err(ServiceError::Conflict(format!(
-                "the Idempotency-Key '{key}' was used for a different request"
-            )));
-        }
-        return RepaymentView::from_json(&first.body).ok_or_else(|| {
-            ServiceError::Conflict(format!("the request with key '{key}' is still in progress"))
-        });
-    }
-    let view = post_checked(&mut tx, app, actor, loan_id, &c, &op, business_date).await?;
-    if let Some(key) = key {
-        let body = serde_json::to_string(&view).unwrap_or_default();
-        idempotency::complete(&mut tx, &scope, key, 201, &body).await?;
-    }
-    tx.commit()
-        .await
-        .map_err(loanbook_store::StoreError::from)?;
-    Ok(view)
+    super::queue::submit(app, actor, loan_id, input, op, key).await
 }
 
 /// The state of a loan for the core: its account and its installments from the oldest
@@ -383,9 +345,10 @@ pub(crate) async fn state_of(tx: &mut Tx<'_>, row: &BalanceRow) -> Result<LoanSt
     })
 }
 
-/// Posts a checked movement on loan `loan_id` inside `tx` (a repayment's, a statement
-/// line's): the core applies it, the balances, installments, entry, transaction, the
-/// state before it and the audit record are written.
+/// Posts a checked movement on loan `loan_id` inside `tx` (a statement line's, a
+/// repayment's when the queue is not at hand): the core applies it, the balances,
+/// installments, entry, transaction, the state before it and the audit record are
+/// written — through [`super::posting::post_many`], as a batch of one.
 pub(crate) async fn post_checked(
     tx: &mut Tx<'_>,
     app: &App,
@@ -395,118 +358,16 @@ pub(crate) async fn post_checked(
     op: &Operation,
     business_date: NaiveDate,
 ) -> Result<RepaymentView, ServiceError> {
-    let (mut row, product, terms) = load_locked(tx, app, loan_id).await?;
-    let mut state = state_of(tx, &row).await?;
-    let before = state.clone();
-    let template = match op {
-        Operation::Prepay(_) => Some(template_of(app, &row, &product).await?),
-        _ => None,
-    };
-    let posted = Posted {
-        id: 0,
-        business_date,
-        amount: c.amount.amount_minor(),
-        movement: op.movement(c.paid_on),
-    };
-    let ctx = Context {
-        terms: &terms,
-        fee_rate: product.prepayment_penalty_rate,
-        template: template.as_ref(),
-        funding_source: &row.funding_source,
-    };
-    let applied = replay::apply(&mut state, &posted, &ctx).map_err(replay_error)?;
-    let s = &applied.split;
-    row.account = state.account.clone();
-    let settled = state.is_closed();
-    if settled {
-        row.active = false;
-    }
-    if store::write_balances(tx, std::slice::from_ref(&row)).await? != 1 {
-        return Err(ServiceError::Conflict(format!(
-            "loan {loan_id} changed meanwhile; retry"
-        )));
-    }
-    store_installments(
-        tx,
-        loan_id,
-        &state.installments,
-        matches!(op, Operation::Repay),
-    )
-    .await?;
-    let description = format!(
-        "{} of loan {loan_id} ({}, {})",
-        op.kind(),
-        c.channel,
-        c.reference
-    );
-    let entry_id = post_in(
-        tx,
-        app,
+    let request = super::posting::Request {
         actor,
-        &EntryDraft {
-            description: &description,
-            source: op.kind(),
-            currency: Currency::CNY,
-            lines: &applied.lines,
-            reverses: None,
-        },
-    )
-    .await?;
-    let allocation = AllocationView::of(s);
-    let mut details = serde_json::json!({
-        "allocation": allocation,
-        "channel": c.channel,
-        "penalty_waived_for_backdating": Money::from_minor(applied.waived, Currency::CNY),
-        "installments_paid": s.installments_paid,
-    });
-    if let Operation::Prepay(mode) = op {
-        details["mode"] = serde_json::to_value(mode).unwrap_or_default();
-    }
-    let transaction_id = loans_store::insert_transaction(
-        tx,
-        &LoanTransactionRow {
-            loan_id,
-            kind: op.kind().into(),
-            business_date: business_date.to_string(),
-            amount_minor: c.amount.amount_minor(),
-            journal_entry_id: Some(entry_id),
-            reference: c.reference.clone(),
-            created_by: actor.username.clone(),
-            created_at: timestamp(app.now()),
-            ..LoanTransactionRow::default()
-        },
-    )
-    .await?;
-    set_transaction_details(tx, transaction_id, &details.to_string(), c.paid_on).await?;
-    put_state(tx, transaction_id, &before).await?;
-    let loan_status = if settled { "closed" } else { "active" };
-    if settled {
-        let at = timestamp(app.now());
-        set_loan_status(tx, loan_id, "closed", &at).await?;
-        super::closing::open_release_task(tx, loan_id, business_date, &at).await?;
-    }
-    let view = RepaymentView {
-        transaction_id,
         loan_id,
-        kind: op.kind().into(),
-        business_date: business_date.to_string(),
-        paid_on: c.paid_on.to_string(),
-        amount: c.amount,
-        allocation,
-        journal_entry_id: entry_id,
-        loan_status: loan_status.into(),
+        checked: c,
+        op,
     };
-    record(
-        tx,
-        actor,
-        &format!("loan.{}", op.kind()),
-        "loan",
-        &loan_id.to_string(),
-        Some(serde_json::to_value(&before.account).unwrap_or_default()),
-        Some(serde_json::to_value(&view).unwrap_or_default()),
-    )
-    .await?;
-    Ok(view)
+    super::posting::post_many(tx, app, business_date, std::slice::from_ref(&request))
+        .await?
+        .pop()
+        .unwrap_or_else(|| Err(ServiceError::Conflict("not posted".into())))
 }
 
 /// Stores the state of a loan before transaction `transaction_id` (for a reversal).
@@ -539,40 +400,7 @@ fn prepayment_error(e: prepayment::PrepaymentError) -> ServiceError {
     }
 }
 
-/// Writes the open installments back; a prepayment or payoff replaces the pending ones.
-async fn store_installments(
-    tx: &mut Tx<'_>,
-    loan_id: i64,
-    inst: &[OpenInstallment],
-    only_update: bool,
-) -> Result<(), ServiceError> {
-    if only_update {
-        let refs: Vec<(i64, &OpenInstallment)> = inst.iter().map(|i| (loan_id, i)).collect();
-        store::write_installments(tx, &refs).await?;
-        return Ok(());
-    }
-    let first = inst.iter().map(|i| i.number).min().unwrap_or(1);
-    store::delete_installments_from(tx, loan_id, first).await?;
-    store::insert_installments(tx, loan_id, inst).await?;
-    Ok(())
-}
-
-async fn set_transaction_details(
-    tx: &mut Tx<'_>,
-    id: i64,
-    details: &str,
-    value_date: NaiveDate,
-) -> Result<(), ServiceError> {
-    sqlx_update(
-        tx,
-        "UPDATE loan_transactions SET details_json = $1, value_date = $2 WHERE id = $3",
-        &[details, &value_date.to_string()],
-        id,
-    )
-    .await
-}
-
-async fn set_loan_status(
+pub(crate) async fn set_loan_status(
     tx: &mut Tx<'_>,
     loan_id: i64,
     status: &str,
