@@ -282,6 +282,24 @@ pub(crate) fn values_placeholders(backend: Backend, rows: usize, columns: usize)
     sql
 }
 
+/// The ids a multi-row `INSERT … RETURNING id` of `rows` rows gave, in the order of its
+/// rows: both databases assign them in that order, but neither promises the order in which
+/// `RETURNING` lists them, so they are sorted.
+pub(crate) fn inserted_ids(
+    mut ids: Vec<i64>,
+    rows: usize,
+    what: &str,
+) -> Result<Vec<i64>, StoreError> {
+    if ids.len() != rows {
+        return Err(StoreError::Corrupt(format!(
+            "{rows} {what} inserted, {} ids returned",
+            ids.len()
+        )));
+    }
+    ids.sort_unstable();
+    Ok(ids)
+}
+
 #[cfg(test)]
 mod placeholder_tests {
     #[test]

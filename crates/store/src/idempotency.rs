@@ -43,16 +43,10 @@ pub async fn claim(
     if inserted.rows_affected() == 1 {
         return Ok(None);
     }
-    let row = sqlx::query("SELECT request_hash, response_status, response_body FROM idempotency_keys WHERE scope = $1 AND idempotency_key = $2")
-        .bind(scope)
-        .bind(key)
-        .fetch_one(&mut **tx)
-        .await?;
-    Ok(Some(Stored {
-        request_hash: row.try_get("request_hash")?,
-        status: row.try_get("response_status")?,
-        body: row.try_get("response_body")?,
-    }))
+    stored(tx, scope, key)
+        .await?
+        .map(Some)
+        .ok_or_else(|| StoreError::Corrupt(format!("idempotency key '{key}' vanished")))
 }
 
 /// Records the answer for a claimed key.

@@ -96,11 +96,7 @@ const ENTRY_CHUNK: usize = 100;
 const LINE_CHUNK: usize = 100;
 
 /// Inserts entries and their lines (each already checked to balance) in multi-row
-/// statements; returns their ids in the order given.
-///
-/// The ids come back through `RETURNING` and are sorted: both databases assign the ids of
-/// one multi-row insert in the order of its rows, but neither promises the order in which
-/// `RETURNING` lists them.
+/// statements; returns their ids in the order given (see [`crate::db::inserted_ids`]).
 ///
 /// # Errors
 /// A database error.
@@ -121,16 +117,8 @@ pub async fn insert_entries(tx: &mut Tx<'_>, entries: &[EntryRow]) -> Result<Vec
                 .bind(e.reverses_entry_id)
                 .bind(&e.created_by);
         }
-        let mut got = q.fetch_all(&mut **tx).await?;
-        got.sort_unstable();
-        if got.len() != chunk.len() {
-            return Err(StoreError::Corrupt(format!(
-                "{} entries inserted, {} ids returned",
-                chunk.len(),
-                got.len()
-            )));
-        }
-        ids.extend(got);
+        let got = q.fetch_all(&mut **tx).await?;
+        ids.extend(crate::db::inserted_ids(got, chunk.len(), "entries")?);
     }
     let lines: Vec<(i64, &LineRow)> = entries
         .iter()

@@ -517,31 +517,21 @@ pub async fn insert_transaction(
     tx: &mut Tx<'_>,
     t: &LoanTransactionRow,
 ) -> Result<i64, StoreError> {
-    Ok(sqlx::query_scalar(
-        "INSERT INTO loan_transactions (loan_id, kind, business_date, amount_minor, journal_entry_id, reference, created_by, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
-    )
-    .bind(t.loan_id)
-    .bind(&t.kind)
-    .bind(&t.business_date)
-    .bind(t.amount_minor)
-    .bind(t.journal_entry_id)
-    .bind(&t.reference)
-    .bind(&t.created_by)
-    .bind(&t.created_at)
-    .fetch_one(&mut **tx)
-    .await?)
+    let ids = insert_transactions(tx, &[(t.clone(), "{}".to_owned(), None)]).await?;
+    ids.first()
+        .copied()
+        .ok_or_else(|| StoreError::Corrupt("an inserted transaction returned no id".into()))
 }
 
 /// Stores loan transactions with their details (JSON) and value dates in multi-row
-/// statements; returns their ids in the order given (sorted as in
-/// [`crate::ledger::insert_entries`]).
+/// statements (no details: `{}`; no value date: NULL); returns their ids in the order
+/// given (see [`crate::db::inserted_ids`]).
 ///
 /// # Errors
 /// A database error.
 pub async fn insert_transactions(
     tx: &mut Tx<'_>,
-    rows: &[(LoanTransactionRow, String, String)],
+    rows: &[(LoanTransactionRow, String, Option<String>)],
 ) -> Result<Vec<i64>, StoreError> {
     let mut ids = Vec::with_capacity(rows.len());
     for chunk in rows.chunks(100) {
@@ -564,16 +554,8 @@ pub async fn insert_transactions(
                 .bind(details)
                 .bind(value_date);
         }
-        let mut got = q.fetch_all(&mut **tx).await?;
-        got.sort_unstable();
-        if got.len() != chunk.len() {
-            return Err(StoreError::Corrupt(format!(
-                "{} transactions inserted, {} ids returned",
-                chunk.len(),
-                got.len()
-            )));
-        }
-        ids.extend(got);
+        let got = q.fetch_all(&mut **tx).await?;
+        ids.extend(crate::db::inserted_ids(got, chunk.len(), "transactions")?);
     }
     Ok(ids)
 }

@@ -588,13 +588,7 @@ pub async fn open_installments(
         );
         let sql = packed_installments_sql(db.backend(), &from);
         let packed: Option<String> = sqlx::query_scalar(&sql).fetch_one(db.pool()).await?;
-        for row in packed
-            .iter()
-            .flat_map(|p| p.split(';'))
-            .filter(|r| !r.is_empty())
-        {
-            out.push(unpack_installment(row)?);
-        }
+        unpack_installments(packed.as_deref(), &mut out)?;
     }
     out.sort_by_key(|(loan, i)| (*loan, i.number));
     Ok(out)
@@ -608,7 +602,6 @@ pub async fn open_installments(
 /// A database error; a row that does not unpack.
 pub async fn installments_from_first_open(
     tx: &mut Tx<'_>,
-    backend: Backend,
     loan_ids: &[i64],
 ) -> Result<Vec<(i64, OpenInstallment)>, StoreError> {
     let mut out = Vec::new();
@@ -621,16 +614,11 @@ pub async fn installments_from_first_open(
              ON installments.loan_id = o.l AND installments.number >= o.f",
             list = id_list(chunk)
         );
-        let packed: Option<String> = sqlx::query_scalar(&packed_installments_sql(backend, &from))
-            .fetch_one(&mut **tx)
-            .await?;
-        for row in packed
-            .iter()
-            .flat_map(|p| p.split(';'))
-            .filter(|r| !r.is_empty())
-        {
-            out.push(unpack_installment(row)?);
-        }
+        let packed: Option<String> =
+            sqlx::query_scalar(&packed_installments_sql(tx.backend(), &from))
+                .fetch_one(&mut **tx)
+                .await?;
+        unpack_installments(packed.as_deref(), &mut out)?;
     }
     out.sort_by_key(|(loan, i)| (*loan, i.number));
     Ok(out)
@@ -662,6 +650,21 @@ fn packed_installments_sql(backend: Backend, from: &str) -> String {
             fields.join(", ")
         ),
     }
+}
+
+/// Appends the installments of a packed read (see [`packed_installments_sql`]) to `out`.
+fn unpack_installments(
+    packed: Option<&str>,
+    out: &mut Vec<(i64, OpenInstallment)>,
+) -> Result<(), StoreError> {
+    for row in packed
+        .into_iter()
+        .flat_map(|p| p.split(';'))
+        .filter(|r| !r.is_empty())
+    {
+        out.push(unpack_installment(row)?);
+    }
+    Ok(())
 }
 
 fn unpack_installment(row: &str) -> Result<(i64, OpenInstallment), StoreError> {

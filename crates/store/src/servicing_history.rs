@@ -114,16 +114,7 @@ pub async fn put_state(
     loan_id: i64,
     state_json: &str,
 ) -> Result<(), StoreError> {
-    sqlx::query(
-        "INSERT INTO loan_states (transaction_id, loan_id, state_json) VALUES ($1, $2, $3) \
-         ON CONFLICT (transaction_id) DO UPDATE SET state_json = excluded.state_json",
-    )
-    .bind(transaction_id)
-    .bind(loan_id)
-    .bind(state_json)
-    .execute(&mut **tx)
-    .await?;
-    Ok(())
+    put_states(tx, &[(transaction_id, loan_id, state_json.to_owned())]).await
 }
 
 /// Stores the states of loans before transactions (transaction id, loan id, JSON) in

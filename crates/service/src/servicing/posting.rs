@@ -107,7 +107,7 @@ async fn load(
     let backend = app.db().backend();
     let rows = store::balances(tx, &ids, true, backend).await?;
     let mut installments: HashMap<i64, Vec<OpenInstallment>> = HashMap::new();
-    for (loan, i) in store::installments_from_first_open(tx, backend, &ids).await? {
+    for (loan, i) in store::installments_from_first_open(tx, &ids).await? {
         installments.entry(loan).or_default().push(i);
     }
     let mut held = HashMap::with_capacity(rows.len());
@@ -290,7 +290,7 @@ async fn write(
                 ..LoanTransactionRow::default()
             },
             details.to_string(),
-            c.paid_on.to_string(),
+            Some(c.paid_on.to_string()),
         ));
         allocations.push(allocation);
     }
