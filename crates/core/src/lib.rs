@@ -32,6 +32,7 @@ pub mod ledger;
 pub mod legal_cap;
 pub mod money;
 pub mod origination;
+pub mod post_loan;
 pub mod posting;
 pub mod product;
 pub mod rate;

@@ -58,6 +58,11 @@ const MIGRATIONS: &[Migration] = &[
         name: "servicing imports",
         sql: include_str!("0008_servicing_imports.sql"),
     },
+    Migration {
+        version: 9,
+        name: "post-loan management",
+        sql: include_str!("0009_post_loan.sql"),
+    },
 ];
 
 /// The newest schema version this binary knows.
