@@ -206,6 +206,13 @@ pub const CHART: &[Account] = &[
         AccountKind::Expense,
         false,
     ),
+    account(
+        "6703",
+        "Settlement discounts",
+        "和解减免损失",
+        AccountKind::Expense,
+        false,
+    ),
 ];
 
 /// The account with `code`, if it is in the chart.

@@ -81,11 +81,26 @@ pub enum Permission {
     LoanClassifyApprove,
     /// Complete closing tasks (collateral release) and archive closed loans.
     LoanClose,
+    /// See collection cases and work one's own: calls, promises, visits.
+    CollectionWork,
+    /// Configure collectors and the strategy, assign cases, legal action, agencies,
+    /// request settlements and collateral disposal.
+    CollectionManage,
+    /// Approve or reject a settlement (four-eyes: not one's own request).
+    SettlementApprove,
+    /// See and work early warnings and their actions.
+    WarningManage,
+    /// Schedule and record post-loan inspections.
+    InspectionWork,
+    /// Open, work and resolve customer-service tickets.
+    TicketWork,
+    /// Borrowers' contact preferences, message templates and the outbox.
+    NotificationManage,
 }
 
 impl Permission {
     /// Every permission.
-    pub const ALL: [Permission; 31] = [
+    pub const ALL: [Permission; 38] = [
         Permission::CustomerRead,
         Permission::CustomerWrite,
         Permission::PiiView,
@@ -117,6 +132,13 @@ impl Permission {
         Permission::LoanClassify,
         Permission::LoanClassifyApprove,
         Permission::LoanClose,
+        Permission::CollectionWork,
+        Permission::CollectionManage,
+        Permission::SettlementApprove,
+        Permission::WarningManage,
+        Permission::InspectionWork,
+        Permission::TicketWork,
+        Permission::NotificationManage,
     ];
 
     /// The code, e.g. `pii:view`.
@@ -153,6 +175,13 @@ impl Permission {
             Permission::LoanClassify => "loan:classify",
             Permission::LoanClassifyApprove => "loan:classify_approve",
             Permission::LoanClose => "loan:close",
+            Permission::CollectionWork => "collection:work",
+            Permission::CollectionManage => "collection:manage",
+            Permission::SettlementApprove => "settlement:approve",
+            Permission::WarningManage => "warning:manage",
+            Permission::InspectionWork => "inspection:work",
+            Permission::TicketWork => "ticket:work",
+            Permission::NotificationManage => "notification:manage",
         }
     }
 }
@@ -232,6 +261,8 @@ impl Role {
                 LoanRead,
                 LoanRestructure,
                 LoanClassify,
+                WarningManage,
+                InspectionWork,
             ],
             Role::CreditAnalyst => &[
                 CustomerRead,
@@ -243,6 +274,7 @@ impl Role {
                 PolicyManage,
                 LoanRead,
                 LoanClassify,
+                WarningManage,
             ],
             Role::Approver => &[
                 CustomerRead,
@@ -255,6 +287,7 @@ impl Role {
                 LoanRestructureApprove,
                 LoanWriteOffApprove,
                 LoanClassifyApprove,
+                SettlementApprove,
             ],
             Role::CommitteeMember => &[
                 CustomerRead,
@@ -283,8 +316,11 @@ impl Role {
                 LoanRestructure,
                 LoanWriteOff,
                 LoanClose,
+                CollectionManage,
+                CollectionWork,
+                NotificationManage,
             ],
-            Role::Collector => &[CustomerRead, LoanRead],
+            Role::Collector => &[CustomerRead, LoanRead, CollectionWork],
             Role::Compliance => &[
                 CustomerRead,
                 PiiView,
@@ -296,6 +332,8 @@ impl Role {
                 FundingRead,
                 WatchListManage,
                 LoanRead,
+                WarningManage,
+                TicketWork,
             ],
             Role::CustomerService => &[
                 CustomerRead,
@@ -303,6 +341,8 @@ impl Role {
                 ProductRead,
                 ApplicationRead,
                 LoanRead,
+                TicketWork,
+                NotificationManage,
             ],
         }
     }

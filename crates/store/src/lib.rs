@@ -11,12 +11,15 @@
 pub mod applications;
 pub mod audit;
 pub mod business_date;
+pub mod collection_work;
+pub mod collections;
 pub mod crypto;
 pub mod customer_records;
 pub mod customers;
 mod db;
 mod error;
 pub mod idempotency;
+pub mod inspections;
 pub mod leads;
 pub mod ledger;
 pub mod loans;
@@ -29,7 +32,9 @@ pub mod servicing;
 pub mod servicing_history;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
+pub mod tickets;
 pub mod users;
+pub mod warnings;
 pub mod watch_list;
 
 pub use db::{Backend, Db, Tx};

@@ -53,6 +53,9 @@ pub const PROVISION_EXPENSE: &str = "6701";
 /// Write-off expense.
 pub const WRITE_OFF_EXPENSE: &str = "6702";
 
+/// Expense of the discount a collection settlement grants (和解减免损失).
+pub const SETTLEMENT_DISCOUNT: &str = "6703";
+
 impl DayOutcome {
     /// Adds another loan's outcome to this total (for the summary entries of a close).
     pub fn add(&mut self, o: &DayOutcome) {

@@ -16,8 +16,9 @@ use serde::Serialize;
 
 use super::account::LoanAccount;
 use super::postings::{
-    ALLOWANCE, CASH, FEES_RECEIVABLE, INTEREST_RECEIVABLE, LOANS_NORMAL, LOANS_OVERDUE,
-    PENALTY_RECEIVABLE, PROVISION_EXPENSE, RECOVERIES, WRITE_OFF_EXPENSE,
+    ALLOWANCE, CASH, FEES_RECEIVABLE, INTEREST_INCOME, INTEREST_RECEIVABLE, LOANS_NORMAL,
+    LOANS_OVERDUE, PENALTY_RECEIVABLE, PROVISION_EXPENSE, RECOVERIES, SETTLEMENT_DISCOUNT,
+    WRITE_OFF_EXPENSE,
 };
 use crate::delinquency::FiveTier;
 use crate::ledger::{LineDraft, Side, find_account};
@@ -133,6 +134,105 @@ pub fn write_off(acct: &mut LoanAccount) -> Result<WriteOff, WriteOffError> {
     clear(acct);
     debug_assert_eq!(acct.check(), Ok(()));
     Ok(w)
+}
+
+/// Forgives everything `acct` still owes after a settlement's agreed amount was paid
+/// (和解减免): the same split as a write-off — provision first, the rest an expense — but
+/// for a loan of any class, since a settlement may close a loan that is only a month
+/// late; the balances end at zero.
+///
+/// # Errors
+/// [`WriteOffError::AdvanceHeld`] or [`WriteOffError::NothingOwed`]; `acct` is then
+/// unchanged.
+pub fn forgive(acct: &mut LoanAccount) -> Result<WriteOff, WriteOffError> {
+    let class = acct.class;
+    acct.class = acct.class.max(FiveTier::Substandard);
+    let result = write_off(acct);
+    acct.class = class;
+    result
+}
+
+/// The entry of a settlement's discount: as [`write_off_lines`], with the expense on the
+/// settlement-discount account.
+pub fn forgiveness_lines(loan_id: i64, w: &WriteOff) -> Vec<LineDraft> {
+    let mut lines = write_off_lines(loan_id, w);
+    for l in &mut lines {
+        if l.account == WRITE_OFF_EXPENSE {
+            l.account = SETTLEMENT_DISCOUNT.to_owned();
+        }
+    }
+    lines
+}
+
+/// The entry of a settlement (和解结清) of loan `loan_id`: `paid` received into
+/// `funding_source`'s account settles everything `w` (from [`forgive`]) took off the
+/// books. The shortfall is a loss met by the provision first, the rest on the
+/// settlement-discount account; provision left over is released; a payment beyond what
+/// was booked (it covered interest kept off book) is interest income.
+pub fn settlement_lines(
+    loan_id: i64,
+    w: &WriteOff,
+    funding_source: &str,
+    paid: i64,
+) -> Vec<LineDraft> {
+    let provision = w.provision_used + w.provision_released;
+    let booked = w.booked();
+    let loss = (booked - paid).max(0);
+    let used = provision.min(loss);
+    let mut l = vec![LineDraft {
+        account: CASH.into(),
+        side: Side::Debit,
+        amount_minor: paid,
+        loan_id: None,
+        funding_source: Some(funding_source.to_owned()),
+    }];
+    push(&mut l, ALLOWANCE, Side::Debit, used, loan_id);
+    push(
+        &mut l,
+        SETTLEMENT_DISCOUNT,
+        Side::Debit,
+        loss - used,
+        loan_id,
+    );
+    push(
+        &mut l,
+        LOANS_NORMAL,
+        Side::Credit,
+        w.principal_normal,
+        loan_id,
+    );
+    push(
+        &mut l,
+        LOANS_OVERDUE,
+        Side::Credit,
+        w.principal_overdue,
+        loan_id,
+    );
+    push(
+        &mut l,
+        INTEREST_RECEIVABLE,
+        Side::Credit,
+        w.interest,
+        loan_id,
+    );
+    push(&mut l, PENALTY_RECEIVABLE, Side::Credit, w.penalty, loan_id);
+    push(&mut l, FEES_RECEIVABLE, Side::Credit, w.fees, loan_id);
+    push(
+        &mut l,
+        INTEREST_INCOME,
+        Side::Credit,
+        (paid - booked).max(0),
+        loan_id,
+    );
+    push(&mut l, ALLOWANCE, Side::Debit, provision - used, loan_id);
+    push(
+        &mut l,
+        PROVISION_EXPENSE,
+        Side::Credit,
+        provision - used,
+        loan_id,
+    );
+    l
 }
 
 /// Sets every balance of `a` to zero and ends its schedule; class, days past due and the
@@ -284,6 +384,59 @@ mod tests {
         a.class = FiveTier::Substandard;
         a.dpd = 95;
         a
+    }
+
+    #[test]
+    fn a_settlement_forgives_a_special_mention_loan_onto_the_discount_account() {
+        let mut a = substandard();
+        a.class = FiveTier::SpecialMention;
+        a.provision = 20_000;
+        assert!(write_off(&mut a.clone()).is_err());
+        let w = forgive(&mut a).unwrap();
+        assert_eq!(w.booked(), 1_024_000);
+        assert_eq!((w.provision_used, w.expense), (20_000, 1_004_000));
+        assert_eq!(a.class, FiveTier::SpecialMention);
+        assert_eq!(a.principal_outstanding, 0);
+        let lines = forgiveness_lines(7, &w);
+        check_entry(&lines).unwrap();
+        let expense: Vec<_> = lines
+            .iter()
+            .filter(|l| l.side == Side::Debit && l.account != ALLOWANCE)
+            .map(|l| (l.account.as_str(), l.amount_minor))
+            .collect();
+        assert_eq!(expense, [("6703", 1_004_000)]);
+    }
+
+    #[test]
+    fn a_settlement_books_the_cash_and_the_discount_beyond_the_provision() {
+        let mut a = substandard();
+        let w = forgive(&mut a).unwrap();
+        // booked 10,240.00, paid 6,000.00: loss 4,240.00, provision 2,500.00 used first
+        let lines = settlement_lines(7, &w, "BANK", 600_000);
+        check_entry(&lines).unwrap();
+        let amount = |acct: &str, side: Side| -> i64 {
+            lines
+                .iter()
+                .filter(|l| l.account == acct && l.side == side)
+                .map(|l| l.amount_minor)
+                .sum()
+        };
+        assert_eq!(amount("1001", Side::Debit), 600_000);
+        assert_eq!(amount("1304", Side::Debit), 250_000);
+        assert_eq!(amount("6703", Side::Debit), 174_000);
+        assert_eq!(amount("6701", Side::Credit), 0);
+        // paid more than booked (off-book interest recovered): no loss, provision released
+        let rich = settlement_lines(7, &w, "BANK", 1_030_000);
+        check_entry(&rich).unwrap();
+        assert!(rich.iter().all(|l| l.account != "6703"));
+        assert!(
+            rich.iter()
+                .any(|l| l.account == "6011" && l.amount_minor == 6_000)
+        );
+        assert!(
+            rich.iter()
+                .any(|l| l.account == "6701" && l.amount_minor == 250_000)
+        );
     }
 
     #[test]

@@ -342,6 +342,11 @@ pub async fn disburse(
     )
     .await?;
     crate::servicing::activate(&mut tx, app, loan.id, as_of).await?;
+    if first {
+        let business = customer.kind == "business";
+        crate::inspections::schedule_first(&mut tx, loan.id, a.customer_id, business, as_of)
+            .await?;
+    }
     let lines = disbursement_lines(
         loan.id,
         &input.funding_source,

@@ -70,6 +70,9 @@ pub struct CloseStats {
     /// The portfolio at the close, per (product, bucket, class).
     #[serde(default)]
     pub portfolio: Vec<PortfolioCell>,
+    /// Notices, collection cases and promises (step 7).
+    #[serde(default)]
+    pub post_loan: crate::collections::close::StepStats,
 }
 
 /// One cell of the portfolio snapshot: the loans of a product in a bucket and class.
@@ -119,6 +122,7 @@ impl CloseStats {
         self.late_fees_minor += o.late_fees_minor;
         self.provision_delta_minor += o.provision_delta_minor;
         self.class_changes += o.class_changes;
+        self.post_loan.add(&o.post_loan);
         for cell in &o.portfolio {
             add_cell(&mut self.portfolio, cell);
         }
@@ -444,6 +448,7 @@ struct ClosedPartition {
     )>,
     advances: Vec<(i64, loanbook_core::servicing::repayment::PaymentSplit)>,
     per_product: Vec<(String, DayOutcome)>,
+    steps: crate::collections::close::Steps,
     stats: CloseStats,
 }
 
@@ -501,6 +506,8 @@ async fn close_partition(
     for (loan, i) in store::open_installments(app.db(), &event_ids).await? {
         open.entry(loan).or_default().push(i);
     }
+    let post_loan = crate::collections::close::read(app.db(), p.lo_id, p.hi_id).await?;
+    let mut steps = crate::collections::close::Steps::default();
     let loaded = clock.elapsed();
 
     let mut stats = CloseStats::default();
@@ -538,6 +545,7 @@ async fn close_partition(
             advances.push((loan_id, out.advance_applied.clone()));
         }
         quiet.push(r.account.only_accrual_changed(&before));
+        steps.loan(&post_loan, &before, &r.account, date);
         stats.add_outcome(&out);
         let a = &r.account;
         add_cell(
@@ -561,6 +569,9 @@ async fn close_partition(
             }
         }
     }
+    let serviced: Vec<i64> = rows.iter().map(|r| r.account.loan_id).collect();
+    steps.finish(&post_loan, &serviced, date);
+    stats.post_loan = steps.stats;
     let mut per_product: Vec<(String, DayOutcome)> = per_product.into_iter().collect();
     per_product.sort_by(|a, b| a.0.cmp(&b.0));
     tracing::debug!(
@@ -579,6 +590,7 @@ async fn close_partition(
         class_changes,
         advances,
         per_product,
+        steps,
         stats,
     }))
 }
@@ -603,6 +615,7 @@ async fn write_partition(
     let refs: Vec<(i64, &OpenInstallment)> = w.changed.iter().map(|(l, i)| (*l, i)).collect();
     store::write_installments(tx, &refs).await?;
     store::insert_class_changes(tx, date, &w.class_changes, "daily close", "eod").await?;
+    w.steps.write(tx, date, &timestamp(app.now())).await?;
     for (product, total) in &w.per_product {
         let lines = close_lines(total);
         let description = format!(
@@ -721,6 +734,8 @@ async fn finish(
         .collect();
     store::write_snapshot(&mut tx, date, &cells).await?;
     let at = timestamp(app.now());
+    let assigned = crate::collections::close::assign_new(&mut tx, &at).await?;
+    tracing::debug!(%date, assigned, "collection cases assigned");
     let summary = CloseStats {
         portfolio: Vec::new(),
         ..stats.clone()

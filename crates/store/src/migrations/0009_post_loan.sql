@@ -93,9 +93,30 @@ CREATE TABLE warning_actions (
     action TEXT NOT NULL,
     detail TEXT NOT NULL,
     actor TEXT NOT NULL,
-    at TEXT NOT NULL
+    at TEXT NOT NULL,
+    -- the loan acted on (limits, acceleration, collections); a task's due date and assignee
+    loan_id {{int}},
+    due_on TEXT,
+    assigned_to TEXT
 );
 CREATE INDEX warning_actions_warning ON warning_actions (warning_id);
+CREATE INDEX warning_actions_loan ON warning_actions (loan_id);
+CREATE INDEX warnings_customer ON warnings (customer_id, loan_id);
+CREATE INDEX warnings_loan ON warnings (loan_id);
+
+-- industries and regions (provinces) under watch (行业/区域预警名单): customers with an
+-- active loan there get a watch_list warning; a removed entry keeps its row
+CREATE TABLE risk_watch_list (
+    id {{id}},
+    kind TEXT NOT NULL,
+    value TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    added_by TEXT NOT NULL,
+    added_at TEXT NOT NULL,
+    removed_by TEXT,
+    removed_at TEXT
+);
+CREATE UNIQUE INDEX risk_watch_list_active ON risk_watch_list (kind, value) WHERE removed_at IS NULL;
 
 -- the most a loan may still draw (NULL: its contract amount); a warning can reduce or
 -- freeze it
@@ -116,10 +137,17 @@ CREATE TABLE inspections (
     findings TEXT NOT NULL DEFAULT '',
     result TEXT,
     document_ids TEXT NOT NULL DEFAULT '[]',
-    created_at TEXT NOT NULL
+    created_at TEXT NOT NULL,
+    -- why it was scheduled (a class change, an officer's reason), who scheduled it
+    reason TEXT NOT NULL DEFAULT '',
+    created_by TEXT NOT NULL DEFAULT 'system',
+    -- follow-up tasks: a JSON list of {task, due_on, owner}
+    follow_ups TEXT NOT NULL DEFAULT '[]',
+    updated_at TEXT
 );
 CREATE INDEX inspections_due ON inspections (status, due_on);
 CREATE INDEX inspections_loan ON inspections (loan_id);
+CREATE INDEX inspections_assignee ON inspections (assigned_to, status, due_on);
 
 -- collectors: the queues they work, their region and how many open cases they take
 CREATE TABLE collectors (
@@ -304,6 +332,7 @@ CREATE TABLE tickets (
 );
 CREATE INDEX tickets_open ON tickets (status, sla_due_at);
 CREATE INDEX tickets_customer ON tickets (customer_id);
+CREATE INDEX tickets_assignee ON tickets (assigned_to, status);
 CREATE TABLE ticket_events (
     id {{id}},
     ticket_id {{int}} NOT NULL REFERENCES tickets (id),
@@ -313,3 +342,9 @@ CREATE TABLE ticket_events (
     note TEXT NOT NULL
 );
 CREATE INDEX ticket_events_ticket ON ticket_events (ticket_id);
+
+-- the expense account of settlement discounts, on a database initialised before it
+-- (a new database gets the whole chart at `init`)
+INSERT INTO gl_accounts (code, name_en, name_zh, kind, normal_side)
+SELECT '6703', 'Settlement discounts', '和解减免损失', 'expense', 'debit'
+WHERE EXISTS (SELECT 1 FROM gl_accounts);
