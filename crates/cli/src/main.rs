@@ -19,6 +19,7 @@ mod schedule;
 mod serve;
 mod servicing;
 mod servicing_ops;
+mod warnings;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -120,6 +121,12 @@ enum Command {
     /// The loan prime rate table (LPR).
     #[command(subcommand)]
     Lpr(loan_ops::LprCommand),
+    /// Early warnings (风险预警): the worklist, actions, evaluation.
+    #[command(subcommand)]
+    Warning(warnings::WarningCommand),
+    /// The industry and region watch list of early warning (行业/区域预警名单).
+    #[command(subcommand, name = "risk-watch")]
+    RiskWatch(warnings::RiskWatchCommand),
     /// Benchmarks on a scratch database (figures for docs/performance.md).
     #[command(subcommand)]
     Bench(bench::BenchCommand),
@@ -210,6 +217,8 @@ fn run_async(cli: &Cli, command: &Command) -> Result<String, CliError> {
             Command::Payment(c) => origination::payment(&location, c).await,
             Command::Loan(c) => origination::loan(&location, c).await,
             Command::Lpr(c) => loan_ops::lpr_command(&location, c).await,
+            Command::Warning(c) => warnings::run(&location, c).await,
+            Command::RiskWatch(c) => warnings::risk_watch(&location, c).await,
             Command::Bench(c) => bench::run(c).await,
             Command::Eod(c) => servicing::eod(&location, c).await,
             Command::Repay(a) => servicing::repay(&location, a).await,

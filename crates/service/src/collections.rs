@@ -8,9 +8,11 @@
 //! agencies and requests settlements, which someone else approves
 //! (`settlement:approve`, four-eyes) — see [`settlements`].
 
-pub mod close;
 pub mod cases;
+pub mod close;
 pub mod recovery;
+#[cfg(test)]
+mod scenario_tests;
 pub mod settlements;
 
 use chrono::{DateTime, NaiveDateTime, Utc};

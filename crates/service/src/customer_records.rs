@@ -412,6 +412,7 @@ pub async fn add_credit_report(
     };
     let mut tx = app.db().begin().await?;
     let id = records::insert_credit_report(&mut tx, &row).await?;
+    crate::warnings::bureau_report_added(&mut tx, customer_id, id, &row.created_at).await?;
     record(&mut tx, actor, "credit_report.add", "customer", &customer_id.to_string(), None, Some(serde_json::json!({"credit_report": id, "bureau": row.bureau, "pulled_on": row.pulled_on}))).await?;
     tx.commit().await?;
     Ok(CreditReportView {

@@ -562,6 +562,8 @@ pub async fn update(
     customers::update(&mut tx, &checked.row)
         .await
         .map_err(identity_taken)?;
+    crate::warnings::income_changed(&mut tx, &before, &checked.row, &checked.row.updated_at)
+        .await?;
     let before_view = view(app, &before, false, as_of)?;
     let after_view = view(app, &checked.row, false, as_of)?;
     record(

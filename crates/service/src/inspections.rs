@@ -863,4 +863,4 @@ pub async fn get(app: &App, actor: &Actor, id: i64) -> Result<InspectionView, Se
 
 #[cfg(test)]
 #[path = "inspections_tests.rs"]
-mod tests;
+pub(crate) mod tests;

@@ -21,12 +21,13 @@ pub mod leads;
 pub mod ledger;
 pub mod loans;
 pub mod models;
+pub mod notifications;
 pub mod origination;
 pub mod policies;
 pub mod products;
 pub mod servicing;
-pub mod warnings;
 pub mod tickets;
+pub mod warnings;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -47,6 +48,8 @@ pub struct App {
     data_dir: PathBuf,
     bureau: Arc<dyn adapters::CreditBureau>,
     bank: Arc<dyn adapters::BankTransfer>,
+    mailer: Arc<dyn adapters::Mailer>,
+    sms: Arc<dyn adapters::SmsGateway>,
     cache: Arc<Mutex<origination::assessment::Cache>>,
     queue: servicing::queue::Queue,
 }
@@ -63,6 +66,8 @@ impl App {
             data_dir: data_dir.into(),
             bureau: adapters::simulated_bureau(),
             bank: adapters::simulated_bank(),
+            mailer: adapters::simulated_mailer(),
+            sms: adapters::simulated_sms(),
             cache: Arc::default(),
             queue: servicing::queue::Queue::default(),
         }
@@ -80,6 +85,28 @@ impl App {
     pub fn with_bank(mut self, bank: Arc<dyn adapters::BankTransfer>) -> App {
         self.bank = bank;
         self
+    }
+
+    /// The same application with `mailer` for e-mail to borrowers.
+    #[must_use]
+    pub fn with_mailer(mut self, mailer: Arc<dyn adapters::Mailer>) -> App {
+        self.mailer = mailer;
+        self
+    }
+
+    /// The same application with `sms` for text messages to borrowers.
+    #[must_use]
+    pub fn with_sms(mut self, sms: Arc<dyn adapters::SmsGateway>) -> App {
+        self.sms = sms;
+        self
+    }
+
+    pub(crate) fn mailer(&self) -> &dyn adapters::Mailer {
+        self.mailer.as_ref()
+    }
+
+    pub(crate) fn sms(&self) -> &dyn adapters::SmsGateway {
+        self.sms.as_ref()
     }
 
     pub(crate) fn bureau(&self) -> &dyn adapters::CreditBureau {

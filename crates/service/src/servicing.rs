@@ -29,7 +29,7 @@ mod restructure_tests;
 pub mod reversals;
 pub mod statements;
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;
 pub mod write_off;
 
 use chrono::NaiveDate;

@@ -1177,9 +1177,10 @@ pub async fn statement(
         installments,
         loan,
     };
+    let n = statement.lines.len();
     let note = format!(
-        "statement of loan {loan_id} from {from} to {to}: {} lines",
-        statement.lines.len()
+        "statement of loan {loan_id} from {from} to {to}: {n} {}",
+        if n == 1 { "movement" } else { "movements" }
     );
     apply(app, actor, id, app.now(), "ticket.statement", |row, at| {
         if row.first_response_at.is_none() {

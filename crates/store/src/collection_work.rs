@@ -281,7 +281,7 @@ where
 /// A database error.
 pub async fn paid_since(tx: &mut Tx<'_>, loan_id: i64, since: &str) -> Result<i64, StoreError> {
     Ok(sqlx::query_scalar(
-        "SELECT COALESCE(SUM(CASE WHEN kind = 'reversal' THEN -amount_minor ELSE amount_minor END), 0) \
+        "SELECT CAST(COALESCE(SUM(CASE WHEN kind = 'reversal' THEN -amount_minor ELSE amount_minor END), 0) AS BIGINT) \
          FROM loan_transactions WHERE loan_id = $1 AND business_date >= $2 \
          AND kind IN ('repayment', 'prepayment', 'payoff', 'reversal')",
     )
@@ -435,7 +435,9 @@ fn check_table(table: &str) -> Result<(), StoreError> {
     if TABLES.contains(&table) {
         Ok(())
     } else {
-        Err(StoreError::Corrupt(format!("not a collection table: {table}")))
+        Err(StoreError::Corrupt(format!(
+            "not a collection table: {table}"
+        )))
     }
 }
 

@@ -144,7 +144,9 @@ pub async fn move_cases(tx: &mut Tx<'_>, cases: &[CaseState], at: &str) -> Resul
                 c.overdue_minor
             );
         }
-        sql.push_str(") AS v WHERE collection_cases.id = v.column1 AND collection_cases.status = 'open'");
+        sql.push_str(
+            ") AS v WHERE collection_cases.id = v.column1 AND collection_cases.status = 'open'",
+        );
         sqlx::query(&sql).execute(&mut **tx).await?;
     }
     Ok(())
@@ -342,9 +344,9 @@ where
 {
     let rows = sqlx::query(
         "SELECT p.id, p.case_id, p.loan_id, p.promised_date, p.amount_minor, \
-         (SELECT COALESCE(SUM(CASE WHEN t.kind = 'reversal' THEN -t.amount_minor ELSE t.amount_minor END), 0) \
+         CAST((SELECT COALESCE(SUM(CASE WHEN t.kind = 'reversal' THEN -t.amount_minor ELSE t.amount_minor END), 0) \
             FROM loan_transactions t WHERE t.loan_id = p.loan_id AND t.business_date >= p.made_on \
-            AND t.kind IN ('repayment', 'prepayment', 'payoff', 'reversal')) \
+            AND t.kind IN ('repayment', 'prepayment', 'payoff', 'reversal')) AS BIGINT) \
          FROM promises_to_pay p WHERE p.status = 'open' AND p.loan_id BETWEEN $1 AND $2",
     )
     .bind(lo)
@@ -494,11 +496,7 @@ pub async fn collectors(tx: &mut Tx<'_>) -> Result<Vec<CollectorRow>, StoreError
 ///
 /// # Errors
 /// A database error.
-pub async fn put_collector(
-    tx: &mut Tx<'_>,
-    c: &CollectorRow,
-    at: &str,
-) -> Result<(), StoreError> {
+pub async fn put_collector(tx: &mut Tx<'_>, c: &CollectorRow, at: &str) -> Result<(), StoreError> {
     sqlx::query(
         "INSERT INTO collectors (username, queues, region, active, max_open_cases, updated_at) VALUES ($1, $2, $3, $4, $5, $6) \
          ON CONFLICT (username) DO UPDATE SET queues = excluded.queues, region = excluded.region, \
@@ -593,4 +591,20 @@ pub fn lock_suffix(backend: Backend) -> &'static str {
         Backend::Postgres => " FOR UPDATE",
         Backend::Sqlite => "",
     }
+}
+
+/// The rules of the open warnings of loan `loan_id`, by name.
+///
+/// # Errors
+/// A database error.
+pub async fn open_warning_rules<'e, E>(executor: E, loan_id: i64) -> Result<Vec<String>, StoreError>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Any>,
+{
+    Ok(sqlx::query_scalar(
+        "SELECT rule FROM warnings WHERE loan_id = $1 AND status <> 'closed' ORDER BY rule",
+    )
+    .bind(loan_id)
+    .fetch_all(executor)
+    .await?)
 }

@@ -24,6 +24,7 @@ pub mod leads;
 pub mod ledger;
 pub mod loans;
 pub mod migrations;
+pub mod notifications;
 pub mod origination;
 pub mod products;
 pub mod restructuring;

@@ -908,3 +908,16 @@ pub async fn first_action_on(
     .map(|r| Ok((r.try_get("warning_id")?, r.try_get("at")?)))
     .transpose()
 }
+
+/// How many collection cases loan `loan_id` has had (open or closed).
+///
+/// # Errors
+/// A database error.
+pub async fn collection_cases_of(db: &Db, loan_id: i64) -> Result<i64, StoreError> {
+    Ok(sqlx::query_scalar(
+        "SELECT CAST(COUNT(*) AS BIGINT) FROM collection_cases WHERE loan_id = $1",
+    )
+    .bind(loan_id)
+    .fetch_one(db.pool())
+    .await?)
+}

@@ -7,6 +7,7 @@ mod api;
 mod api_loan_ops;
 mod api_origination;
 mod api_servicing;
+mod api_warnings;
 mod console;
 mod console_origination;
 mod extract;
@@ -40,6 +41,7 @@ pub fn router(app: App) -> Router {
         .merge(api_origination::routes())
         .merge(api_servicing::routes())
         .merge(api_loan_ops::routes())
+        .merge(api_warnings::routes())
         .merge(console::routes())
         .merge(console_origination::routes())
         .merge(metrics::routes())

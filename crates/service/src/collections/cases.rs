@@ -2,9 +2,7 @@
 //! contact rules, promises to pay and assignment.
 
 use chrono::{DateTime, NaiveDate, Utc};
-use loanbook_core::post_loan::collections::{
-    PromiseError, Stage, Strategy, check_promise,
-};
+use loanbook_core::post_loan::collections::{PromiseError, Stage, Strategy, check_promise};
 use loanbook_core::post_loan::contact::{ContactRules, Outcome, Party};
 use loanbook_store::audit::timestamp;
 use loanbook_store::collection_work::{self as work, ActionRow, CaseFilter, CaseRow, PromiseRow};
@@ -413,7 +411,9 @@ pub(crate) async fn open_case(
         .ok_or_else(|| ServiceError::NotFound(format!("collection case {id}")))?;
     may_work(actor, &case)?;
     if case.status != "open" {
-        return Err(ServiceError::Conflict(format!("collection case {id} is closed")));
+        return Err(ServiceError::Conflict(format!(
+            "collection case {id} is closed"
+        )));
     }
     Ok(case)
 }
@@ -515,7 +515,10 @@ pub async fn log_action(
         ));
     }
     if input.note.chars().count() > 2000 {
-        v.push(crate::Violation::new("note", "must be at most 2000 characters"));
+        v.push(crate::Violation::new(
+            "note",
+            "must be at most 2000 characters",
+        ));
     }
     let (Some(party), Some(outcome)) = (party, outcome) else {
         return Err(ServiceError::Invalid(v));
@@ -621,7 +624,9 @@ pub async fn promise(
     let today = app.business_date().await?;
     let mut tx = app.db().begin().await?;
     let case = open_case(&mut tx, actor, id).await?;
-    let owed = owed_now(&mut tx, case.loan_id).await?.max(case.overdue_minor);
+    let owed = owed_now(&mut tx, case.loan_id)
+        .await?
+        .max(case.overdue_minor);
     check_promise(today, promised, amount.amount_minor(), owed).map_err(|e| match e {
         PromiseError::Date { .. } => ServiceError::invalid("promised_date", e.to_string()),
         _ => ServiceError::invalid("amount", e.to_string()),

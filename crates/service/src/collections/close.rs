@@ -41,7 +41,11 @@ pub(crate) struct Inputs {
 }
 
 /// Reads the open cases and promises of loans `lo..=hi` and the strategy.
-pub(crate) async fn read(db: &loanbook_store::Db, lo: i64, hi: i64) -> Result<Inputs, ServiceError> {
+pub(crate) async fn read(
+    db: &loanbook_store::Db,
+    lo: i64,
+    hi: i64,
+) -> Result<Inputs, ServiceError> {
     let pool = db.pool();
     let cases = store::open_cases_in_range(pool, lo, hi)
         .await?

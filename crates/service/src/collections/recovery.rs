@@ -6,9 +6,9 @@
 use chrono::NaiveDate;
 use loanbook_core::money::Currency;
 use loanbook_core::post_loan::collections::{Stage, commission};
+use loanbook_store::Tx;
 use loanbook_store::audit::timestamp;
 use loanbook_store::collection_work::{self as work, Record, Value};
-use loanbook_store::Tx;
 use serde::Deserialize;
 
 use super::cases::open_case;
@@ -33,7 +33,10 @@ fn text(field: &str, value: &str, max: usize, required: bool) -> Result<String, 
     if (required && t.is_empty()) || t.chars().count() > max {
         return Err(ServiceError::invalid(
             field,
-            format!("{}at most {max} characters", if required { "is required, " } else { "" }),
+            format!(
+                "{}at most {max} characters",
+                if required { "is required, " } else { "" }
+            ),
         ));
     }
     Ok(t.to_owned())
@@ -126,7 +129,15 @@ pub async fn schedule_visit(
     if Stage::parse(&case.stage).is_some_and(|s| s < Stage::Field) {
         work::set_stage(&mut tx, case_id, Stage::Field.code(), &at).await?;
     }
-    finish(tx, actor, "collection.visit_schedule", "field_visits", id, None).await
+    finish(
+        tx,
+        actor,
+        "collection.visit_schedule",
+        "field_visits",
+        id,
+        None,
+    )
+    .await
 }
 
 /// What a visit found.
@@ -161,7 +172,12 @@ pub async fn record_visit(
     let today = app.business_date().await?;
     let mut tx = app.db().begin().await?;
     let before = existing(&mut tx, "field_visits", id).await?;
-    open_case(&mut tx, actor, before["case_id"].as_i64().unwrap_or_default()).await?;
+    open_case(
+        &mut tx,
+        actor,
+        before["case_id"].as_i64().unwrap_or_default(),
+    )
+    .await?;
     if !work::update(
         &mut tx,
         "field_visits",
@@ -176,9 +192,19 @@ pub async fn record_visit(
     )
     .await?
     {
-        return Err(ServiceError::Conflict(format!("field visit {id} is not scheduled")));
+        return Err(ServiceError::Conflict(format!(
+            "field visit {id} is not scheduled"
+        )));
     }
-    finish(tx, actor, "collection.visit_record", "field_visits", id, Some(before)).await
+    finish(
+        tx,
+        actor,
+        "collection.visit_record",
+        "field_visits",
+        id,
+        Some(before),
+    )
+    .await
 }
 
 /// A legal case to file.
@@ -220,7 +246,10 @@ pub async fn file_legal(
     };
     let today = app.business_date().await?;
     if filed > today {
-        return Err(ServiceError::invalid("filed_on", format!("must be on or before the business date {today}")));
+        return Err(ServiceError::invalid(
+            "filed_on",
+            format!("must be on or before the business date {today}"),
+        ));
     }
     let at = timestamp(app.now());
     let mut tx = app.db().begin().await?;
@@ -279,7 +308,10 @@ pub async fn update_legal(
     actor.require(Permission::CollectionManage)?;
     const ORDER: [&str; 4] = ["filed", "judgment", "enforcement", "closed"];
     let Some(to) = ORDER.iter().position(|s| *s == input.status) else {
-        return Err(ServiceError::invalid("status", "must be judgment, enforcement or closed"));
+        return Err(ServiceError::invalid(
+            "status",
+            "must be judgment, enforcement or closed",
+        ));
     };
     let added = match &input.costs {
         Some(c) => minor("costs", c, Sign::NonNegative)?,
@@ -303,7 +335,10 @@ pub async fn update_legal(
         values.push(("judgment_minor", awarded.into()));
     }
     if input.status == "enforcement" {
-        let on = date("enforcement_on", input.enforcement_on.as_deref().unwrap_or(""))?;
+        let on = date(
+            "enforcement_on",
+            input.enforcement_on.as_deref().unwrap_or(""),
+        )?;
         values.push(("enforcement_on", on.to_string().into()));
     }
     let mut tx = app.db().begin().await?;
@@ -318,14 +353,27 @@ pub async fn update_legal(
             ORDER[from], input.status
         )));
     }
-    open_case(&mut tx, actor, before["case_id"].as_i64().unwrap_or_default()).await?;
+    open_case(
+        &mut tx,
+        actor,
+        before["case_id"].as_i64().unwrap_or_default(),
+    )
+    .await?;
     let costs = before["costs_minor"].as_i64().unwrap_or_default() + added;
     values.push(("costs_minor", costs.into()));
     if !note.is_empty() {
         values.push(("note", note.into()));
     }
     work::update(&mut tx, "legal_cases", id, None, &values).await?;
-    finish(tx, actor, "collection.legal_update", "legal_cases", id, Some(before)).await
+    finish(
+        tx,
+        actor,
+        "collection.legal_update",
+        "legal_cases",
+        id,
+        Some(before),
+    )
+    .await
 }
 
 /// A placement with an external agency.
@@ -358,7 +406,10 @@ pub async fn place(
         .ok()
         .filter(|r| *r > rust_decimal::Decimal::ZERO && *r <= rust_decimal::Decimal::new(5, 1))
         .ok_or_else(|| {
-            ServiceError::invalid("commission_rate", "must be a decimal above 0 and at most 0.5, e.g. 0.15")
+            ServiceError::invalid(
+                "commission_rate",
+                "must be a decimal above 0 and at most 0.5, e.g. 0.15",
+            )
         })?;
     let today = app.business_date().await?;
     let at = timestamp(app.now());
@@ -388,7 +439,15 @@ pub async fn place(
     )
     .await?;
     work::set_stage(&mut tx, case_id, Stage::Agency.code(), &at).await?;
-    finish(tx, actor, "collection.agency_place", "agency_placements", id, None).await
+    finish(
+        tx,
+        actor,
+        "collection.agency_place",
+        "agency_placements",
+        id,
+        None,
+    )
+    .await
 }
 
 /// Recalls placement `id`: what the loan received since the placement is the agency's
@@ -402,7 +461,9 @@ pub async fn recall(app: &App, actor: &Actor, id: i64) -> Result<Record, Service
     let mut tx = app.db().begin().await?;
     let before = existing(&mut tx, "agency_placements", id).await?;
     if before["status"].as_str() != Some("active") {
-        return Err(ServiceError::Conflict(format!("placement {id} is not active")));
+        return Err(ServiceError::Conflict(format!(
+            "placement {id} is not active"
+        )));
     }
     let case_id = before["case_id"].as_i64().unwrap_or_default();
     let case = loanbook_store::collection_work::case(&mut *tx, case_id)
@@ -432,7 +493,15 @@ pub async fn recall(app: &App, actor: &Actor, id: i64) -> Result<Record, Service
         ],
     )
     .await?;
-    finish(tx, actor, "collection.agency_recall", "agency_placements", id, Some(before)).await
+    finish(
+        tx,
+        actor,
+        "collection.agency_recall",
+        "agency_placements",
+        id,
+        Some(before),
+    )
+    .await
 }
 
 /// A collateral to dispose of.
@@ -468,13 +537,21 @@ pub async fn start_disposal(
     if owner.is_none() {
         return Err(ServiceError::invalid(
             "collateral_id",
-            format!("collateral {} is not pledged by the customer of loan {loan_id}", input.collateral_id),
+            format!(
+                "collateral {} is not pledged by the customer of loan {loan_id}",
+                input.collateral_id
+            ),
         ));
     }
-    if work::list(&mut *tx, "collateral_disposals", "collateral_id", input.collateral_id)
-        .await?
-        .iter()
-        .any(|d| d["status"].as_str() == Some("valued"))
+    if work::list(
+        &mut *tx,
+        "collateral_disposals",
+        "collateral_id",
+        input.collateral_id,
+    )
+    .await?
+    .iter()
+    .any(|d| d["status"].as_str() == Some("valued"))
     {
         return Err(ServiceError::Conflict(format!(
             "collateral {} is already being disposed of",
@@ -497,7 +574,15 @@ pub async fn start_disposal(
         ],
     )
     .await?;
-    finish(tx, actor, "collection.disposal_start", "collateral_disposals", id, None).await
+    finish(
+        tx,
+        actor,
+        "collection.disposal_start",
+        "collateral_disposals",
+        id,
+        None,
+    )
+    .await
 }
 
 /// A sale of a collateral.
@@ -530,14 +615,19 @@ pub async fn record_sale(
         None => 0,
     };
     if costs >= sale {
-        return Err(ServiceError::invalid("costs", "must be less than the sale amount"));
+        return Err(ServiceError::invalid(
+            "costs",
+            "must be less than the sale amount",
+        ));
     }
     let today = app.business_date().await?;
     let at = timestamp(app.now());
     let mut tx = app.db().begin().await?;
     let before = existing(&mut tx, "collateral_disposals", id).await?;
     if before["status"].as_str() != Some("valued") {
-        return Err(ServiceError::Conflict(format!("disposal {id} is not waiting for a sale")));
+        return Err(ServiceError::Conflict(format!(
+            "disposal {id} is not waiting for a sale"
+        )));
     }
     let loan_id = before["loan_id"].as_i64().unwrap_or_default();
     let net = sale - costs;
@@ -547,7 +637,16 @@ pub async fn record_sale(
         channel: "bank_transfer".into(),
         reference: format!("collateral disposal {id}"),
     };
-    post_checked(&mut tx, app, actor, loan_id, &checked, &Operation::Repay, today).await?;
+    post_checked(
+        &mut tx,
+        app,
+        actor,
+        loan_id,
+        &checked,
+        &Operation::Repay,
+        today,
+    )
+    .await?;
     work::update(
         &mut tx,
         "collateral_disposals",
@@ -563,5 +662,13 @@ pub async fn record_sale(
         ],
     )
     .await?;
-    finish(tx, actor, "collection.disposal_sale", "collateral_disposals", id, Some(before)).await
+    finish(
+        tx,
+        actor,
+        "collection.disposal_sale",
+        "collateral_disposals",
+        id,
+        Some(before),
+    )
+    .await
 }

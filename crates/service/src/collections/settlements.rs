@@ -43,7 +43,11 @@ pub struct SettlementInput {
 /// Everything loan `a` owes: principal, interest (booked or not), penalty and compound
 /// interest, fees.
 fn claim(a: &loanbook_core::servicing::account::LoanAccount) -> i64 {
-    a.principal_outstanding + a.interest_owed() + a.penalty_interest + a.compound_interest + a.fees_due
+    a.principal_outstanding
+        + a.interest_owed()
+        + a.penalty_interest
+        + a.compound_interest
+        + a.fees_due
 }
 
 /// Offers a settlement on case `case_id`, waiting for approval.
@@ -60,7 +64,13 @@ pub async fn request(
 ) -> Result<Record, ServiceError> {
     actor.require(Permission::CollectionManage)?;
     let mut v = Vec::new();
-    let paid = amount("amount", &input.amount, Currency::CNY, Sign::Positive, &mut v);
+    let paid = amount(
+        "amount",
+        &input.amount,
+        Currency::CNY,
+        Sign::Positive,
+        &mut v,
+    );
     let pay_by = chrono::NaiveDate::parse_from_str(input.pay_by.trim(), "%Y-%m-%d").ok();
     if pay_by.is_none() {
         v.push(crate::Violation::new(
@@ -70,7 +80,10 @@ pub async fn request(
     }
     let reason = input.reason.trim();
     if reason.is_empty() || reason.chars().count() > 500 {
-        v.push(crate::Violation::new("reason", "is required, at most 500 characters"));
+        v.push(crate::Violation::new(
+            "reason",
+            "is required, at most 500 characters",
+        ));
     }
     let (Some(paid), Some(pay_by)) = (paid, pay_by) else {
         return Err(ServiceError::Invalid(v));
@@ -199,7 +212,10 @@ async fn decide(
             ("status", status.into()),
             ("decided_by", actor.username.as_str().into()),
             ("decided_at", at.as_str().into()),
-            ("decision_note", note.map(str::trim).map(str::to_owned).into()),
+            (
+                "decision_note",
+                note.map(str::trim).map(str::to_owned).into(),
+            ),
         ],
     )
     .await?;
@@ -222,7 +238,14 @@ async fn decide(
     record(
         &mut tx,
         actor,
-        &format!("collection.settlement_{}", if status == "approved" { "approve" } else { "reject" }),
+        &format!(
+            "collection.settlement_{}",
+            if status == "approved" {
+                "approve"
+            } else {
+                "reject"
+            }
+        ),
         "settlement",
         &id.to_string(),
         Some(serde_json::Value::Object(s)),
@@ -247,7 +270,10 @@ pub async fn pay(
 ) -> Result<Record, ServiceError> {
     actor.require(Permission::RepaymentPost)?;
     if reference.chars().count() > 100 {
-        return Err(ServiceError::invalid("reference", "must be at most 100 characters"));
+        return Err(ServiceError::invalid(
+            "reference",
+            "must be at most 100 characters",
+        ));
     }
     let today = app.business_date().await?;
     let at = timestamp(app.now());

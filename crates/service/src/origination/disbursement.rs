@@ -283,6 +283,13 @@ pub async fn disburse(
         tx.rollback().await?;
         return replay(app, key, &request_hash, &first, contract_id).await;
     }
+    crate::warnings::check_drawdown(
+        &mut tx,
+        existing.as_ref().map(|l| l.id),
+        drawn,
+        amount.amount_minor(),
+    )
+    .await?;
     if !store::draw_funding(&mut tx, &input.funding_source, amount.amount_minor()).await? {
         return Err(ServiceError::invalid(
             "funding_source",
@@ -347,6 +354,7 @@ pub async fn disburse(
         crate::inspections::schedule_first(&mut tx, loan.id, a.customer_id, business, as_of)
             .await?;
     }
+    crate::warnings::flag_watched_borrower(&mut tx, loan.customer_id, &at).await?;
     let lines = disbursement_lines(
         loan.id,
         &input.funding_source,

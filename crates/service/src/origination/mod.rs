@@ -161,7 +161,8 @@ pub(crate) async fn apply_assessment(
     store::insert_checks(tx, &assessed.checks).await?;
     store::put_assessment(tx, &assessed.row).await?;
     if let Some(report) = &assessed.new_report {
-        records::insert_credit_report(tx, report).await?;
+        let id = records::insert_credit_report(tx, report).await?;
+        crate::warnings::bureau_report_added(tx, report.customer_id, id, at).await?;
     }
     let scored_on = at.get(..10).unwrap_or(at);
     for (model_id, score, decided) in &assessed.scores {

@@ -15,16 +15,16 @@ use crate::customers::{self, CustomerInput};
 use crate::test_support::apps;
 use crate::{Actor, App, ServiceError, ledger, loans, products};
 
-pub(super) fn cny(text: &str) -> Money {
+pub(crate) fn cny(text: &str) -> Money {
     Money::parse(text, Currency::CNY).unwrap()
 }
 
-pub(super) fn d(y: i32, m: u32, day: u32) -> NaiveDate {
+pub(crate) fn d(y: i32, m: u32, day: u32) -> NaiveDate {
     NaiveDate::from_ymd_opt(y, m, day).unwrap()
 }
 
 /// A product without grace (penalty ×1.5, compound interest) and a funding source.
-pub(super) async fn bank(app: &App, admin: &Actor) -> i64 {
+pub(crate) async fn bank(app: &App, admin: &Actor) -> i64 {
     let product = serde_json::json!({
         "code": "SVC", "name": "servicing test", "currency": "CNY",
         "amount_min": "1000", "amount_max": "1000000", "term_min_months": 1, "term_max_months": 36,
@@ -62,7 +62,7 @@ pub(super) async fn bank(app: &App, admin: &Actor) -> i64 {
     .id
 }
 
-pub(super) async fn book(
+pub(crate) async fn book(
     app: &App,
     admin: &Actor,
     customer: i64,
@@ -89,7 +89,7 @@ pub(super) async fn book(
 }
 
 /// Closes every date up to and including `last`.
-pub(super) async fn close_through(app: &App, admin: &Actor, last: NaiveDate) {
+pub(crate) async fn close_through(app: &App, admin: &Actor, last: NaiveDate) {
     let opts = RunOptions {
         until: Some(last),
         ..RunOptions::default()
@@ -97,7 +97,7 @@ pub(super) async fn close_through(app: &App, admin: &Actor, last: NaiveDate) {
     run(app, admin, &opts, &|_, _, _| {}).await.unwrap();
 }
 
-pub(super) fn pay(amount: &str) -> RepaymentInput {
+pub(crate) fn pay(amount: &str) -> RepaymentInput {
     RepaymentInput {
         amount: amount.into(),
         channel: Some("bank_transfer".into()),
@@ -106,7 +106,7 @@ pub(super) fn pay(amount: &str) -> RepaymentInput {
     }
 }
 
-pub(super) async fn assert_ledger_ok(app: &App, admin: &Actor, label: &str) {
+pub(crate) async fn assert_ledger_ok(app: &App, admin: &Actor, label: &str) {
     let check = ledger::check(app, admin).await.unwrap();
     assert!(check.is_ok(), "{label}: {check:?}");
 }
