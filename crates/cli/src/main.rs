@@ -7,6 +7,7 @@
 mod admin;
 mod bench;
 mod bench_eod;
+mod collections;
 mod context;
 mod customer;
 mod error;
@@ -127,6 +128,12 @@ enum Command {
     /// The industry and region watch list of early warning (行业/区域预警名单).
     #[command(subcommand, name = "risk-watch")]
     RiskWatch(warnings::RiskWatchCommand),
+    /// Collections (催收): the case queue, the action log, promises, settlements, collectors.
+    #[command(subcommand)]
+    Collection(collections::CollectionCommand),
+    /// Borrower notifications: the outbox and the dispatcher.
+    #[command(subcommand)]
+    Notify(collections::NotifyCommand),
     /// Benchmarks on a scratch database (figures for docs/performance.md).
     #[command(subcommand)]
     Bench(bench::BenchCommand),
@@ -218,6 +225,8 @@ fn run_async(cli: &Cli, command: &Command) -> Result<String, CliError> {
             Command::Loan(c) => origination::loan(&location, c).await,
             Command::Lpr(c) => loan_ops::lpr_command(&location, c).await,
             Command::Warning(c) => warnings::run(&location, c).await,
+            Command::Collection(c) => collections::run(&location, c).await,
+            Command::Notify(c) => collections::notify(&location, c).await,
             Command::RiskWatch(c) => warnings::risk_watch(&location, c).await,
             Command::Bench(c) => bench::run(c).await,
             Command::Eod(c) => servicing::eod(&location, c).await,

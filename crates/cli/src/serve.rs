@@ -35,6 +35,57 @@ pub struct ServeArgs {
     /// `off` leaves the close to `loanbook eod run`.
     #[arg(long, default_value = "23:30", value_name = "HH:MM|off")]
     eod_at: String,
+    /// Send e-mail to borrowers through this SMTP server (HOST:PORT, plain TCP: a local
+    /// relay); default: the simulator, which keeps mail in memory.
+    #[arg(long, value_name = "HOST:PORT")]
+    smtp: Option<String>,
+    /// The sender address of e-mail to borrowers.
+    #[arg(long, value_name = "ADDRESS", default_value = "notices@loanbook.local")]
+    smtp_from: String,
+    /// File holding `user:password` for SMTP AUTH PLAIN (mode 0600).
+    #[arg(long, value_name = "FILE")]
+    smtp_auth_file: Option<std::path::PathBuf>,
+    /// Send SMS to borrowers through this HTTP JSON gateway (POST {to, text, reference,
+    /// sender}); default: the simulator.
+    #[arg(long, value_name = "URL")]
+    sms_url: Option<String>,
+    /// File holding the SMS gateway's API key (one line, mode 0600).
+    #[arg(long, value_name = "FILE")]
+    sms_key_file: Option<std::path::PathBuf>,
+    /// The sender name or number shown on SMS.
+    #[arg(long, value_name = "NAME", default_value = "LOANBOOK")]
+    sms_sender: String,
+    /// Seconds between runs of the notification dispatcher (0: off).
+    #[arg(long, default_value_t = 15, value_name = "SECONDS")]
+    dispatch_every: u64,
+}
+
+/// Reads a one-line secret file.
+fn secret(flag: &str, path: &std::path::Path) -> Result<String, CliError> {
+    std::fs::read_to_string(path)
+        .map(|s| s.trim().to_owned())
+        .map_err(|e| CliError::usage(flag, format!("cannot read {}: {e}", path.display())))
+}
+
+/// The notification dispatcher: every `every`, messages due go out (quiet hours, the daily
+/// cap and retries are kept by the service).
+async fn dispatcher(app: loanbook_service::App, every: std::time::Duration) {
+    loop {
+        match loanbook_service::notifications::dispatch(&app, chrono::Utc::now()).await {
+            Ok(r) if r.sent + r.deferred + r.retried + r.failed > 0 => {
+                tracing::info!(
+                    sent = r.sent,
+                    deferred = r.deferred,
+                    retried = r.retried,
+                    failed = r.failed,
+                    "notifications dispatched"
+                );
+            }
+            Ok(_) => {}
+            Err(e) => tracing::error!(error = %e, "notification dispatch failed; retrying"),
+        }
+        tokio::time::sleep(every).await;
+    }
 }
 
 /// Parses `--eod-at`.
@@ -103,6 +154,49 @@ fn with_adapters(
         app = app.with_bank(std::sync::Arc::new(FileBank::new(dir.clone())));
         println!("payment instructions: files in {}", dir.display());
     }
+    if let Some(server) = &args.smtp {
+        use loanbook_service::adapters::{SmtpConfig, SmtpMailer};
+        let (host, port) = server
+            .rsplit_once(':')
+            .and_then(|(h, p)| Some((h.to_owned(), p.parse::<u16>().ok()?)))
+            .ok_or_else(|| {
+                CliError::usage("--smtp", format!("must be HOST:PORT (got '{server}')"))
+            })?;
+        let (username, password) = match &args.smtp_auth_file {
+            Some(f) => {
+                let line = secret("--smtp-auth-file", f)?;
+                let (u, p) = line.split_once(':').ok_or_else(|| {
+                    CliError::usage("--smtp-auth-file", "must hold user:password")
+                })?;
+                (Some(u.to_owned()), Some(p.to_owned()))
+            }
+            None => (None, None),
+        };
+        app = app.with_mailer(std::sync::Arc::new(SmtpMailer::new(SmtpConfig {
+            host,
+            port,
+            helo: "loanbook".into(),
+            from: args.smtp_from.clone(),
+            username,
+            password,
+            timeout: std::time::Duration::from_secs(30),
+        })));
+        println!("e-mail to borrowers: SMTP {server}");
+    }
+    if let Some(url) = &args.sms_url {
+        use loanbook_service::adapters::HttpSmsGateway;
+        let key = match &args.sms_key_file {
+            Some(f) => Some(secret("--sms-key-file", f)?),
+            None => None,
+        };
+        app = app.with_sms(std::sync::Arc::new(HttpSmsGateway::new(
+            url.clone(),
+            key,
+            args.sms_sender.clone(),
+            std::time::Duration::from_secs(10),
+        )));
+        println!("SMS to borrowers: {url}");
+    }
     Ok(app)
 }
 
@@ -158,6 +252,12 @@ pub async fn run(location: &Location, args: &ServeArgs) -> Result<String, CliErr
     if let Some(at) = eod_time(&args.eod_at)? {
         println!("the daily close runs every day at {at} (local time)");
         tokio::spawn(eod_scheduler(app.clone(), at));
+    }
+    if args.dispatch_every > 0 {
+        tokio::spawn(dispatcher(
+            app.clone(),
+            std::time::Duration::from_secs(args.dispatch_every),
+        ));
     }
     println!(
         "loanbook is serving on http://{}  (console /, API /api/v1, docs /api/docs)",

@@ -329,6 +329,15 @@ pub async fn dispatch(app: &App, now: DateTime<Utc>) -> Result<DeliveryReport, S
     }
 }
 
+/// Runs [`dispatch`] now, on request (the server also runs it every few seconds).
+///
+/// # Errors
+/// Forbidden without `notification:manage`; a database error.
+pub async fn dispatch_now(app: &App, actor: &Actor) -> Result<DeliveryReport, ServiceError> {
+    actor.require(Permission::NotificationManage)?;
+    dispatch(app, app.now()).await
+}
+
 /// A message as the outbox shows it.
 pub type MessageView = OutboxRow;
 

@@ -753,13 +753,13 @@ pub async fn sweep_sla(app: &App, now: DateTime<Utc>) -> Result<u64, ServiceErro
     sweep_as(app, &Actor::system(), now).await
 }
 
-/// [`sweep_sla`] on behalf of `actor` (the API and the CLI).
+/// [`sweep_sla`] now, on behalf of `actor` (the API and the CLI).
 ///
 /// # Errors
 /// Forbidden without `ticket:work`; as [`sweep_sla`].
-pub async fn sweep(app: &App, actor: &Actor, now: DateTime<Utc>) -> Result<u64, ServiceError> {
+pub async fn sweep(app: &App, actor: &Actor) -> Result<u64, ServiceError> {
     actor.require(Permission::TicketWork)?;
-    sweep_as(app, actor, now).await
+    sweep_as(app, actor, app.now()).await
 }
 
 async fn sweep_as(app: &App, actor: &Actor, now: DateTime<Utc>) -> Result<u64, ServiceError> {

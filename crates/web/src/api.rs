@@ -979,6 +979,8 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     doc.merge(crate::api_origination::OriginationDoc::openapi());
     doc.merge(crate::api_servicing::ServicingDoc::openapi());
     doc.merge(crate::api_loan_ops::LoanOpsDoc::openapi());
+    doc.merge(crate::api_service_desk::ServiceDeskDoc::openapi());
+    doc.merge(crate::api_collections::CollectionsDoc::openapi());
     doc.merge(crate::api_warnings::WarningsDoc::openapi());
     doc
 }

@@ -4,8 +4,10 @@
 #![deny(missing_docs)]
 
 mod api;
+mod api_collections;
 mod api_loan_ops;
 mod api_origination;
+mod api_service_desk;
 mod api_servicing;
 mod api_warnings;
 mod console;
@@ -41,6 +43,8 @@ pub fn router(app: App) -> Router {
         .merge(api_origination::routes())
         .merge(api_servicing::routes())
         .merge(api_loan_ops::routes())
+        .merge(api_service_desk::routes())
+        .merge(api_collections::routes())
         .merge(api_warnings::routes())
         .merge(console::routes())
         .merge(console_origination::routes())

@@ -8,6 +8,7 @@ use loanbook_store::Tx;
 use loanbook_store::audit::timestamp;
 use loanbook_store::customers::CustomerRow;
 use loanbook_store::warnings::{self as store, NewWarning, WatchRow};
+use rust_decimal::{Decimal, RoundingStrategy};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
@@ -133,7 +134,7 @@ pub(crate) async fn income_changed(
         "field": field,
         "before": cny(b),
         "after": cny(a),
-        "fall": fall.to_string(),
+        "fall": ratio(fall),
         "threshold": thresholds.income_drop.to_string(),
     });
     raise(tx, after.id, Rule::IncomeDrop, detail, at).await
@@ -160,10 +161,15 @@ fn ltv_text(e: &store::Exposure) -> String {
     if e.valuation_minor <= 0 {
         return "—".into();
     }
-    (rust_decimal::Decimal::from(e.outstanding_minor)
-        / rust_decimal::Decimal::from(e.valuation_minor))
-    .round_dp(4)
-    .to_string()
+    ratio(Decimal::from(e.outstanding_minor) / Decimal::from(e.valuation_minor))
+}
+
+/// A ratio shown to 4 places, rounded half-up (`0.8500`).
+fn ratio(r: Decimal) -> String {
+    format!(
+        "{:.4}",
+        r.round_dp_with_strategy(4, RoundingStrategy::MidpointAwayFromZero)
+    )
 }
 
 fn ltv_warning(e: &store::Exposure, t: &Thresholds) -> Option<Value> {
@@ -172,7 +178,7 @@ fn ltv_warning(e: &store::Exposure, t: &Thresholds) -> Option<Value> {
         "outstanding": cny(e.outstanding_minor),
         "valuation": cny(e.valuation_minor),
         "collaterals": e.collaterals,
-        "ltv": ltv.to_string(),
+        "ltv": ratio(ltv),
         "max_ltv": t.max_ltv.to_string(),
     }))
 }

@@ -285,7 +285,7 @@ async fn an_ltv_of_085_warns_and_075_does_not() {
         // 85,000.00 / 100,000.00 = 0.85 > 0.80
         let e = evaluate(&app, &admin, Some(a)).await.unwrap();
         let ltv = e.ltv.as_ref().unwrap();
-        assert_eq!((ltv.ltv.as_str(), ltv.breach), ("0.85", true), "{label}");
+        assert_eq!((ltv.ltv.as_str(), ltv.breach), ("0.8500", true), "{label}");
         assert_eq!(e.collateral_ltv_raised, 1);
         let w = warnings_of(&app, a).await;
         assert_eq!(
@@ -298,13 +298,13 @@ async fn an_ltv_of_085_warns_and_075_does_not() {
                 &w[0].detail["outstanding"],
                 &w[0].detail["valuation"]
             ),
-            (&json!("0.85"), &json!("85000.00"), &json!("100000.00"))
+            (&json!("0.8500"), &json!("85000.00"), &json!("100000.00"))
         );
         // 75,000.00 / 100,000.00 = 0.75 ≤ 0.80
         let e = evaluate(&app, &admin, Some(b)).await.unwrap();
         assert_eq!(
             e.ltv.as_ref().map(|l| (l.ltv.as_str(), l.breach)),
-            Some(("0.75", false))
+            Some(("0.7500", false))
         );
         assert!(warnings_of(&app, b).await.is_empty(), "{label}");
 
