@@ -18,6 +18,7 @@ mod origination;
 mod product;
 mod schedule;
 mod serve;
+mod service_desk;
 mod servicing;
 mod servicing_ops;
 mod warnings;
@@ -134,6 +135,12 @@ enum Command {
     /// Borrower notifications: the outbox and the dispatcher.
     #[command(subcommand)]
     Notify(collections::NotifyCommand),
+    /// Customer-service tickets (客服工单): SLA, assignment, resolution, rating, statements.
+    #[command(subcommand)]
+    Ticket(service_desk::TicketCommand),
+    /// Post-loan inspections (贷后检查): the work queue and the checklist.
+    #[command(subcommand)]
+    Inspection(service_desk::InspectionCommand),
     /// Benchmarks on a scratch database (figures for docs/performance.md).
     #[command(subcommand)]
     Bench(bench::BenchCommand),
@@ -228,6 +235,8 @@ fn run_async(cli: &Cli, command: &Command) -> Result<String, CliError> {
             Command::Collection(c) => collections::run(&location, c).await,
             Command::Notify(c) => collections::notify(&location, c).await,
             Command::RiskWatch(c) => warnings::risk_watch(&location, c).await,
+            Command::Ticket(c) => service_desk::ticket(&location, c).await,
+            Command::Inspection(c) => service_desk::inspection(&location, c).await,
             Command::Bench(c) => bench::run(c).await,
             Command::Eod(c) => servicing::eod(&location, c).await,
             Command::Repay(a) => servicing::repay(&location, a).await,

@@ -68,7 +68,7 @@ fn secret(flag: &str, path: &std::path::Path) -> Result<String, CliError> {
 }
 
 /// The notification dispatcher: every `every`, messages due go out (quiet hours, the daily
-/// cap and retries are kept by the service).
+/// cap and retries are kept by the service), and tickets past their SLA are flagged.
 async fn dispatcher(app: loanbook_service::App, every: std::time::Duration) {
     loop {
         match loanbook_service::notifications::dispatch(&app, chrono::Utc::now()).await {
@@ -83,6 +83,11 @@ async fn dispatcher(app: loanbook_service::App, every: std::time::Duration) {
             }
             Ok(_) => {}
             Err(e) => tracing::error!(error = %e, "notification dispatch failed; retrying"),
+        }
+        match loanbook_service::tickets::sweep_sla(&app, chrono::Utc::now()).await {
+            Ok(0) => {}
+            Ok(n) => tracing::warn!(tickets = n, "tickets breached their SLA"),
+            Err(e) => tracing::error!(error = %e, "ticket SLA sweep failed"),
         }
         tokio::time::sleep(every).await;
     }

@@ -253,34 +253,39 @@ pub async fn after_class_changes(
 }
 
 /// Checks that `username` may do inspections: an active user whose role holds
-/// `inspection:work`.
-async fn check_assignee(app: &App, field: &str, username: &str) -> Result<String, Violation> {
+/// `inspection:work`. The inner error is the violation of `field`.
+async fn check_assignee(
+    app: &App,
+    field: &str,
+    username: &str,
+) -> Result<Result<String, Violation>, ServiceError> {
     let name = username.trim().to_owned();
     if name.is_empty() {
-        return Err(Violation::new(field, "is required"));
+        return Ok(Err(Violation::new(field, "is required")));
     }
-    let user = users::by_username(app.db().pool(), &name)
-        .await
-        .ok()
-        .flatten()
-        .ok_or_else(|| Violation::new(field, format!("there is no user '{name}'")))?;
+    let Some(user) = users::by_username(app.db().pool(), &name).await? else {
+        return Ok(Err(Violation::new(
+            field,
+            format!("there is no user '{name}'"),
+        )));
+    };
     if user.status != "active" {
-        return Err(Violation::new(
+        return Ok(Err(Violation::new(
             field,
             format!("user '{name}' is {}", user.status),
-        ));
+        )));
     }
     if !Role::parse(&user.role).is_some_and(|r| r.allows(Permission::InspectionWork)) {
-        return Err(Violation::new(
+        return Ok(Err(Violation::new(
             field,
             format!(
                 "user '{name}' (role {}) lacks the permission {}",
                 user.role,
                 Permission::InspectionWork.code()
             ),
-        ));
+        )));
     }
-    Ok(name)
+    Ok(Ok(name))
 }
 
 /// An inspection scheduled by hand.
@@ -348,7 +353,7 @@ pub async fn schedule(
     let assignee = match input.assigned_to.as_deref().map(str::trim) {
         None | Some("") => None,
         Some(name) => check_assignee(app, "assigned_to", name)
-            .await
+            .await?
             .map_err(|e| v.push(e))
             .ok(),
     };
@@ -410,7 +415,7 @@ pub async fn assign(
 ) -> Result<InspectionView, ServiceError> {
     actor.require(Permission::InspectionWork)?;
     let name = check_assignee(app, "assigned_to", assignee)
-        .await
+        .await?
         .map_err(|v| ServiceError::Invalid(vec![v]))?;
     let business_date = app.business_date().await?;
     let at = timestamp(app.now());
@@ -503,13 +508,13 @@ async fn check_follow_ups(
     list: &[FollowUp],
     done_on: Option<NaiveDate>,
     v: &mut Vec<Violation>,
-) -> Vec<FollowUp> {
+) -> Result<Vec<FollowUp>, ServiceError> {
     if list.len() > MAX_FOLLOW_UPS {
         v.push(Violation::new(
             "follow_ups",
             format!("at most {MAX_FOLLOW_UPS} tasks (got {})", list.len()),
         ));
-        return Vec::new();
+        return Ok(Vec::new());
     }
     let mut out = Vec::new();
     for (i, f) in list.iter().enumerate() {
@@ -535,9 +540,7 @@ async fn check_follow_ups(
         let owner = f.owner.trim();
         let known = !owner.is_empty()
             && users::by_username(app.db().pool(), owner)
-                .await
-                .ok()
-                .flatten()
+                .await?
                 .is_some_and(|u| u.status == "active");
         if !known {
             v.push(Violation::new(
@@ -551,7 +554,7 @@ async fn check_follow_ups(
             owner: owner.to_owned(),
         });
     }
-    out
+    Ok(out)
 }
 
 /// Checks the documents: each on file and the borrower's.
@@ -687,7 +690,7 @@ pub async fn complete(
             format!("is required, at most {MAX_TEXT_CHARS} characters (got {n})"),
         ));
     }
-    let follow_ups = check_follow_ups(app, &input.follow_ups, done_on, &mut v).await;
+    let follow_ups = check_follow_ups(app, &input.follow_ups, done_on, &mut v).await?;
     let Some(done_on) = done_on.filter(|_| v.is_empty()) else {
         return Err(ServiceError::Invalid(v));
     };

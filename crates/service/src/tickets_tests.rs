@@ -448,3 +448,16 @@ async fn a_request_ticket_produces_an_account_statement() {
         ));
     }
 }
+
+#[test]
+fn stored_timestamps_compare_as_text_in_time_order() {
+    // the sweep compares sla_due_at < now in SQL, as text
+    let times = [at(-1), at(0), at(1), at(49), at(24 * 400)];
+    let texts: Vec<String> = times.iter().map(|t| timestamp(*t)).collect();
+    let mut sorted = texts.clone();
+    sorted.sort();
+    assert_eq!(sorted, texts);
+    assert_eq!(texts[3], "2026-12-03T10:00:00.000000Z");
+    let fraction = timestamp(at(0) + Duration::microseconds(1));
+    assert!(fraction > texts[1] && fraction < texts[2], "{fraction}");
+}

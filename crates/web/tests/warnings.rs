@@ -14,6 +14,7 @@ use loanbook_core::money::{Currency, Money};
 use loanbook_core::rate::AnnualRate;
 use loanbook_core::schedule::RepaymentMethod;
 use loanbook_service::applications::{FundingSourceInput, create_funding_source};
+use loanbook_service::auth::{Permission, Role};
 use loanbook_service::customers::{self, CustomerInput};
 use loanbook_service::servicing::book::{BookLoanInput, book_loan};
 use loanbook_service::{Actor, App, demo, products};
@@ -376,6 +377,48 @@ async fn the_watch_list_revaluation_and_evaluation_over_http() {
             (&all["customers_checked"], &all["collateral_ltv_raised"]),
             (&json!(1), &json!(0))
         );
+    }
+}
+
+#[tokio::test]
+async fn every_role_gets_what_its_permissions_allow() {
+    for (router, _app, t) in apps().await {
+        for role in Role::ALL {
+            let username = if role == Role::Admin {
+                "admin".to_owned()
+            } else {
+                role.code().replace('_', ".")
+            };
+            let token = login(&router, &username).await;
+            for (method, uri, permission) in [
+                ("GET", "/api/v1/warnings", Permission::WarningManage),
+                ("GET", "/api/v1/risk-watch-list", Permission::WarningManage),
+                (
+                    "POST",
+                    "/api/v1/warnings/1/close",
+                    Permission::WarningManage,
+                ),
+                ("POST", "/api/v1/risk-watch-list", Permission::PolicyManage),
+                (
+                    "POST",
+                    "/api/v1/collateral/1/revaluation",
+                    Permission::CustomerWrite,
+                ),
+            ] {
+                // empty bodies: an allowed role gets past the permission to a 422 or 404
+                let body = (method == "POST").then(|| json!({}));
+                let (status, answer, _) = call(&router, method, uri, Some(&token), body).await;
+                let expected_forbidden = !role.allows(permission);
+                assert_eq!(
+                    status == StatusCode::FORBIDDEN,
+                    expected_forbidden,
+                    "{}: {} {method} {uri}: {status} {answer}",
+                    t.label,
+                    role.code()
+                );
+                assert!(status.as_u16() < 500, "{method} {uri}: {answer}");
+            }
+        }
     }
 }
 

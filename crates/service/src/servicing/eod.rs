@@ -10,9 +10,14 @@
 //!    overdue, penalty and compound interest, DPD, bucket, class, non-accrual, provision),
 //!    writes the balances in multi-row updates, posts one summary entry per product, and
 //!    marks the partition done — all in that one transaction, so a crash loses the
-//!    partition's work whole and the next run does it again (no loan accrued twice);
-//! 3. finish: once no partition is left, the portfolio snapshot is written, the run gets
-//!    its report and the business date moves to D + 1.
+//!    partition's work whole and the next run does it again (no loan accrued twice).
+//!    With the balances, the same transaction writes the post-loan step (DESIGN.md §5
+//!    step 7, [`crate::collections::close`]): notices for reminders and overdue notices,
+//!    collection cases opened, moved and closed, delinquency warnings, promises to pay
+//!    judged, and an inspection for a loan whose class worsened;
+//! 3. finish: once no partition is left, new collection cases are given to collectors,
+//!    the portfolio snapshot is written, the run gets its report and the business date
+//!    moves to D + 1.
 //!
 //! A loan refuses to be closed for a date other than the day after its last close, so a
 //! repeated run changes nothing and missed dates are caught up in order (`--until`).
@@ -616,6 +621,13 @@ async fn write_partition(
     store::write_installments(tx, &refs).await?;
     store::insert_class_changes(tx, date, &w.class_changes, "daily close", "eod").await?;
     w.steps.write(tx, date, &timestamp(app.now())).await?;
+    let worsened: Vec<_> = w
+        .class_changes
+        .iter()
+        .filter(|(_, from, to, _)| to > from)
+        .map(|(loan, from, to, _)| (*loan, *from, *to))
+        .collect();
+    crate::inspections::after_class_changes(tx, date, &worsened).await?;
     for (product, total) in &w.per_product {
         let lines = close_lines(total);
         let description = format!(

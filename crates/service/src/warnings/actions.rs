@@ -290,10 +290,10 @@ pub async fn act(
             }
         }
     };
-    if let (Some(note), Value::Object(m)) = (input.note.as_deref().map(str::trim), &mut what) {
-        if !note.is_empty() {
-            m.insert("note".into(), json!(note));
-        }
+    if let (Some(note), Value::Object(m)) = (input.note.as_deref().map(str::trim), &mut what)
+        && !note.is_empty()
+    {
+        m.insert("note".into(), json!(note));
     }
     s.detail = what.to_string();
     if !store::mark_actioned(&mut tx, id, &detail.to_string(), &at).await? {

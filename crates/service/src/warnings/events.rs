@@ -246,12 +246,14 @@ pub(crate) async fn flag_watched_borrower(
 }
 
 /// A collateral's new appraisal.
-#[derive(Clone, Debug, Deserialize, Serialize)]
+#[derive(Clone, Debug, Default, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct RevaluationInput {
     /// The appraised value, e.g. "880000.00".
+    #[serde(default)]
     pub valuation: String,
     /// Appraisal date (YYYY-MM-DD), not after the business date.
+    #[serde(default)]
     pub valued_on: String,
 }
 
