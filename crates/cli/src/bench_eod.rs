@@ -73,6 +73,8 @@ struct Report {
     penalty_accrued: String,
     newly_overdue: u64,
     fell_due: u64,
+    notices: u64,
+    cases_opened: u64,
 }
 
 /// The business date of the close the bench times.
@@ -244,13 +246,15 @@ pub async fn run(args: &EodArgs) -> Result<String, CliError> {
         penalty_accrued: report.penalty_accrued.to_string(),
         newly_overdue: report.newly_overdue,
         fell_due: report.fell_due,
+        notices: report.post_loan.notices,
+        cases_opened: report.post_loan.cases_opened,
     };
     if args.json {
         return json(&out);
     }
     Ok(format!(
         "{database}: closed {} loans ({} late) in {:.2}s ({:.0} loans/s) with {} worker(s), {} partitions; floor (one bulk UPDATE of {} rows) {:.2}s; set-up {:.1}s\n\
-         accrued interest {}, penalty {}, {} installments fell due, {} newly overdue\n",
+         accrued interest {}, penalty {}, {} installments fell due, {} newly overdue; {} notices, {} collection cases opened\n",
         out.loans,
         out.late_loans,
         out.close_seconds,
@@ -263,7 +267,9 @@ pub async fn run(args: &EodArgs) -> Result<String, CliError> {
         out.interest_accrued,
         out.penalty_accrued,
         out.fell_due,
-        out.newly_overdue
+        out.newly_overdue,
+        out.notices,
+        out.cases_opened
     ))
 }
 

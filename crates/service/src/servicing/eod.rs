@@ -174,6 +174,8 @@ pub struct CloseReport {
     pub duration_ms: u64,
     /// Whether this run found the date already closed (nothing changed).
     pub already_closed: bool,
+    /// Notices, collection cases and promises (step 7).
+    pub post_loan: crate::collections::close::StepStats,
 }
 
 /// How to run the close.
@@ -263,6 +265,7 @@ fn already_closed(date: NaiveDate, open: NaiveDate) -> CloseReport {
         provision_delta: Money::zero(Currency::CNY),
         duration_ms: 0,
         already_closed: true,
+        post_loan: crate::collections::close::StepStats::default(),
     }
 }
 
@@ -724,6 +727,7 @@ async fn finish(
         provision_delta: cny(stats.provision_delta_minor),
         duration_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
         already_closed: false,
+        post_loan: stats.post_loan,
     };
     if store::run_status(&mut *tx, date).await?.as_deref() == Some("done") {
         tx.rollback()
