@@ -183,6 +183,19 @@ pub async fn seed(app: &App, customers_wanted: usize) -> Result<DemoReport, Serv
         .await?;
         users.push((username, role.code().to_owned(), password));
     }
+    // the demo collector works every queue, so the close has someone to give cases to
+    crate::collections::cases::put_collector(
+        app,
+        &admin,
+        &crate::collections::cases::CollectorInput {
+            username: "collector".into(),
+            queues: ["M1", "M2", "M3", "M4+"].map(String::from).to_vec(),
+            region: None,
+            active: Some(true),
+            max_open_cases: None,
+        },
+    )
+    .await?;
     let catalogue = [
         product(
             "CONSUMER",
