@@ -36,6 +36,7 @@ pub mod post_loan;
 pub mod posting;
 pub mod product;
 pub mod rate;
+pub mod reporting;
 pub mod rounding;
 pub mod schedule;
 pub mod servicing;
