@@ -2,8 +2,10 @@
 //! and is flagged once, resolved and rated; refused input that changes nothing; a
 //! reopened ticket; an account statement for a request.
 
-use chrono::TimeZone;
+use chrono::{Duration, TimeZone};
 
+use super::open::open_at;
+use super::work::{rate_at, reopen_at, resolve_at};
 use super::*;
 use crate::Role;
 use crate::inspections::tests::{actor, book, borrowers, staff};
