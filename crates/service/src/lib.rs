@@ -25,6 +25,7 @@ pub mod notifications;
 pub mod origination;
 pub mod policies;
 pub mod products;
+pub mod reporting;
 pub mod servicing;
 pub mod tickets;
 pub mod warnings;

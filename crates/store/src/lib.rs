@@ -27,6 +27,7 @@ pub mod migrations;
 pub mod notifications;
 pub mod origination;
 pub mod products;
+pub mod reporting;
 pub mod restructuring;
 pub mod score_models;
 pub mod servicing;

@@ -981,6 +981,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     doc.merge(crate::api_loan_ops::LoanOpsDoc::openapi());
     doc.merge(crate::api_service_desk::ServiceDeskDoc::openapi());
     doc.merge(crate::api_collections::CollectionsDoc::openapi());
+    doc.merge(crate::api_reports::ReportsDoc::openapi());
     doc.merge(crate::api_warnings::WarningsDoc::openapi());
     doc
 }

@@ -7,6 +7,7 @@ mod api;
 mod api_collections;
 mod api_loan_ops;
 mod api_origination;
+mod api_reports;
 mod api_service_desk;
 mod api_servicing;
 mod api_warnings;
@@ -45,6 +46,7 @@ pub fn router(app: App) -> Router {
         .merge(api_loan_ops::routes())
         .merge(api_service_desk::routes())
         .merge(api_collections::routes())
+        .merge(api_reports::routes())
         .merge(api_warnings::routes())
         .merge(console::routes())
         .merge(console_origination::routes())

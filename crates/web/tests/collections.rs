@@ -126,6 +126,37 @@ async fn a_case_is_worked_and_settled_through_the_api() {
         );
         let id = case["id"].as_i64().unwrap();
 
+        // the reports see the one loan of the book past due: PAR1 is all of it
+        let (status, report, _) = call(
+            &router,
+            "GET",
+            "/api/v1/reports/portfolio",
+            Some(&operations),
+            None,
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK, "{label}: {report}");
+        assert_eq!(
+            (
+                report["loans"].as_i64(),
+                report["par1"].as_str(),
+                report["par30"].as_str()
+            ),
+            (Some(1), Some("1.0000"), Some("0.0000")),
+            "{report}"
+        );
+        assert_eq!(report["business_date"], "2026-12-27");
+        let (status, body, _) = call(
+            &router,
+            "GET",
+            "/api/v1/reports/cash-flow?months=0",
+            Some(&operations),
+            None,
+        )
+        .await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{label}: {body}");
+        assert_eq!(body["errors"][0]["field"], "months", "{body}");
+
         let (status, body, _) = call(
             &router,
             "POST",

@@ -14,6 +14,9 @@ pub struct Expected {
     pub principal: i64,
     /// Interest not yet paid.
     pub interest: i64,
+    /// Installments the row stands for (1 for one installment; more for a row summed by
+    /// the database).
+    pub installments: usize,
 }
 
 /// Expected inflows of one month.
@@ -49,7 +52,7 @@ pub fn projection(expected: &[Expected], today: NaiveDate, months: u32) -> Vec<M
         if let Some(slot) = usize::try_from(m).ok().and_then(|m| out.get_mut(m)) {
             slot.principal += e.principal;
             slot.interest += e.interest;
-            slot.installments += 1;
+            slot.installments += e.installments;
         }
     }
     out
@@ -66,6 +69,7 @@ mod tests {
             due_date: due,
             principal,
             interest,
+            installments: 1,
         };
         let p = projection(
             &[

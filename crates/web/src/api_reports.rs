@@ -1,0 +1,71 @@
+//! `/api/v1/reports`: portfolio quality (PAR, NPL ratio, five-tier distribution,
+//! provision coverage) from the close's snapshot, and the cash-flow projection from the
+//! open schedules.
+
+use axum::Router;
+use axum::extract::{Query, State};
+use axum::routing::get;
+use chrono::NaiveDate;
+use loanbook_service::{ServiceError, reporting};
+use serde::Deserialize;
+use utoipa::OpenApi;
+
+use crate::AppState;
+use crate::api::{ApiResult, ok};
+use crate::extract::Authenticated;
+
+#[derive(Deserialize)]
+struct PortfolioQuery {
+    date: Option<String>,
+    product: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct CashFlowQuery {
+    months: Option<u32>,
+}
+
+#[utoipa::path(get, path = "/api/v1/reports/portfolio", tag = "reports",
+    params(("date" = Option<String>, Query, description = "a closed business date (default: the last)"),
+           ("product" = Option<String>, Query, description = "a product code (default: all)")),
+    security(("bearer" = [])),
+    responses((status = 200, description = "loans, principal, PAR1/30/90, NPL principal and ratio, provisions and coverage, the five-tier distribution"),
+              (status = 404, description = "no snapshot of that date"), (status = 422, description = "date refused")))]
+async fn portfolio(
+    State(s): State<AppState>,
+    Authenticated(actor, _): Authenticated,
+    Query(q): Query<PortfolioQuery>,
+) -> ApiResult {
+    let date = match q.date.as_deref().map(str::trim).filter(|d| !d.is_empty()) {
+        None => None,
+        Some(text) => Some(NaiveDate::parse_from_str(text, "%Y-%m-%d").map_err(|_| {
+            ServiceError::invalid("date", format!("'{text}' is not a date (YYYY-MM-DD)"))
+        })?),
+    };
+    ok(reporting::portfolio(&s.app, &actor, date, q.product.as_deref()).await?)
+}
+
+#[utoipa::path(get, path = "/api/v1/reports/cash-flow", tag = "reports",
+    params(("months" = Option<u32>, Query, description = "months from the business date's (default 12, at most 120)")),
+    security(("bearer" = [])),
+    responses((status = 200, description = "principal, interest and installments expected per month; arrears in the first"),
+              (status = 422, description = "months refused")))]
+async fn cash_flow(
+    State(s): State<AppState>,
+    Authenticated(actor, _): Authenticated,
+    Query(q): Query<CashFlowQuery>,
+) -> ApiResult {
+    ok(reporting::cash_flow(&s.app, &actor, q.months.unwrap_or(12)).await?)
+}
+
+/// The routes.
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/reports/portfolio", get(portfolio))
+        .route("/api/v1/reports/cash-flow", get(cash_flow))
+}
+
+/// The OpenAPI document of these routes (merged into the whole).
+#[derive(OpenApi)]
+#[openapi(paths(portfolio, cash_flow), tags((name = "reports")))]
+pub struct ReportsDoc;
