@@ -1,5 +1,7 @@
 //! Reports (报表) computed from what the close keeps: portfolio quality from the
-//! portfolio snapshot of a date, and the cash-flow projection from the open schedules.
+//! portfolio snapshot of a date, the cash-flow projection from the open schedules, and
+//! roll rates and vintage curves from the book kept at each month end (the close of a
+//! month's last day writes one row per serviced loan, `loan_month_ends`).
 //! The figures themselves are `loanbook_core::reporting`'s; this module reads the rows
 //! and shapes the answer (money as 2-decimal strings, ratios as decimal strings).
 
@@ -179,6 +181,132 @@ pub async fn cash_flow(
         .collect())
 }
 
+/// A month `YYYY-MM` as `year * 12 + month - 1`.
+fn month_number(text: &str) -> Option<i32> {
+    let (y, m) = text.get(..7)?.split_once('-')?;
+    let (y, m): (i32, i32) = (y.parse().ok()?, m.parse().ok()?);
+    (1..=12).contains(&m).then_some(y * 12 + m - 1)
+}
+
+fn month_text(n: i32) -> String {
+    format!("{:04}-{:02}", n.div_euclid(12), n.rem_euclid(12) + 1)
+}
+
+/// One row of the roll-rate matrix.
+#[derive(Clone, Debug, Serialize)]
+pub struct RollRow {
+    /// The bucket at the end of the month before.
+    pub from: &'static str,
+    /// Principal in it then.
+    pub principal: String,
+    /// Shares found in current, M1, M2, M3, M4+ at the end of the month.
+    pub to: Vec<String>,
+    /// Share that left the book (paid off, settled, written off).
+    pub closed: String,
+}
+
+/// The roll-rate matrix (迁徙率) of `month` (`YYYY-MM`): from the book at the end of the
+/// month before to the book at its end, weighted by principal.
+///
+/// # Errors
+/// Forbidden without `loan:read`; [`ServiceError::Invalid`] naming `month`; not found
+/// when either month end was not kept.
+pub async fn roll_rates(
+    app: &App,
+    actor: &Actor,
+    month: &str,
+) -> Result<Vec<RollRow>, ServiceError> {
+    use loanbook_core::reporting::roll_rate::{Move, matrix};
+    actor.require(Permission::LoanRead)?;
+    let m = month_number(month)
+        .filter(|_| month.len() == 7)
+        .ok_or_else(|| {
+            ServiceError::invalid("month", format!("'{month}' is not a month (YYYY-MM)"))
+        })?;
+    let before = loanbook_store::reporting::month_end(app.db(), &month_text(m - 1)).await?;
+    let after = loanbook_store::reporting::month_end(app.db(), month).await?;
+    if before.is_empty() || after.is_empty() {
+        return Err(ServiceError::NotFound(format!(
+            "the month ends {} and {month} (kept by the close of each month's last day)",
+            month_text(m - 1)
+        )));
+    }
+    let end: std::collections::HashMap<i64, i64> =
+        after.iter().map(|(loan, dpd, _)| (*loan, *dpd)).collect();
+    let dpd = |d: i64| Bucket::of(u32::try_from(d).unwrap_or(0));
+    let moves: Vec<Move> = before
+        .iter()
+        .map(|(loan, d, principal)| Move {
+            from: dpd(*d),
+            to: end.get(loan).map(|d| dpd(*d)),
+            principal: *principal,
+        })
+        .collect();
+    Ok(matrix(&moves)
+        .into_iter()
+        .map(|r| RollRow {
+            from: r.from.code(),
+            principal: money(r.principal),
+            to: r.to.iter().map(ToString::to_string).collect(),
+            closed: r.closed.to_string(),
+        })
+        .collect())
+}
+
+/// Days past due that make a loan bad for the vintage curves (30+ DPD).
+pub const VINTAGE_DPD: i64 = 30;
+
+/// One cohort's vintage curve.
+#[derive(Clone, Debug, Serialize)]
+pub struct VintageView {
+    /// Disbursement month `YYYY-MM`.
+    pub cohort: String,
+    /// Loans.
+    pub loans: usize,
+    /// Amount disbursed.
+    pub disbursed: String,
+    /// Share of the amount ever 30+ DPD at a month end, by month on book 1, 2, ….
+    pub ever_30dpd: Vec<String>,
+}
+
+/// Vintage curves (账龄分析) of every cohort kept at a month end, up to the newest month
+/// end.
+///
+/// # Errors
+/// Forbidden without `loan:read`.
+pub async fn vintages(app: &App, actor: &Actor) -> Result<Vec<VintageView>, ServiceError> {
+    use loanbook_core::reporting::vintage::{Loan, curves};
+    actor.require(Permission::LoanRead)?;
+    let rows = loanbook_store::reporting::cohorts(app.db(), VINTAGE_DPD).await?;
+    let loans: Vec<Loan> = rows
+        .iter()
+        .filter_map(|(start, disbursed, bad)| {
+            let cohort = month_number(start)?;
+            Some(Loan {
+                cohort,
+                disbursed: *disbursed,
+                first_30dpd_mob: bad
+                    .as_deref()
+                    .and_then(month_number)
+                    .map(|m| u32::try_from((m - cohort).max(1)).unwrap_or(1)),
+            })
+        })
+        .collect();
+    let newest = loanbook_store::reporting::newest_month_end(app.db()).await?;
+    let Some(now) = newest.as_deref().and_then(month_number) else {
+        return Ok(Vec::new());
+    };
+    Ok(curves(&loans, now)
+        .into_iter()
+        .map(|c| VintageView {
+            cohort: month_text(c.cohort),
+            loans: c.loans,
+            disbursed: money(c.disbursed),
+            ever_30dpd: c.ever_30dpd.iter().map(ToString::to_string).collect(),
+        })
+        .collect())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -242,6 +370,30 @@ mod tests {
             let jan = s_late[1].principal.amount_minor() + s_good[1].principal.amount_minor();
             assert_eq!(flow[1].principal, money(jan));
             assert_eq!(flow[1].installments, 2);
+
+            // through January: at the end of December the late loan is in M1 (8 days) and
+            // the other current; at the end of January the late one is in M2 (39 days) and
+            // the other, its second installment unpaid, in M1
+            close_through(&app, &admin, d(2027, 1, 31)).await;
+            let rolls = roll_rates(&app, &admin, "2027-01").await.unwrap();
+            assert_eq!(rolls[0].from, "current");
+            assert_eq!(rolls[0].to[1], "1.0000", "{}", t.label);
+            assert_eq!(rolls[1].from, "M1");
+            assert_eq!(rolls[1].to[2], "1.0000", "{}", t.label);
+            assert_eq!(rolls[1].principal, money(p_late));
+            let bad = roll_rates(&app, &admin, "2027-13").await;
+            assert!(matches!(bad, Err(ServiceError::Invalid(_))), "{bad:?}");
+            let none = roll_rates(&app, &admin, "2026-06").await;
+            assert!(matches!(none, Err(ServiceError::NotFound(_))), "{none:?}");
+            // the November cohort: 12,000.00 of 48,000.00 was 30+ days past due at the end
+            // of its second month on book
+            let v = vintages(&app, &admin).await.unwrap();
+            assert_eq!(v.len(), 1);
+            assert_eq!(
+                (v[0].cohort.as_str(), v[0].loans, v[0].disbursed.as_str()),
+                ("2026-11", 2, "48000.00")
+            );
+            assert_eq!(v[0].ever_30dpd, ["0.0000", "0.2500"], "{}", t.label);
         }
     }
 }

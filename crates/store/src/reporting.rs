@@ -24,3 +24,67 @@ pub async fn expected_by_month(db: &Db) -> Result<Vec<(String, i64, i64, i64)>, 
         .map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?, r.try_get(3)?)))
         .collect()
 }
+
+/// Keeps the book at the end of `month` (`YYYY-MM`): one row per serviced loan, from its
+/// balances — once (a rerun of the close writes nothing new).
+///
+/// # Errors
+/// A database error.
+pub async fn write_month_end(tx: &mut crate::Tx<'_>, month: &str) -> Result<u64, StoreError> {
+    Ok(sqlx::query(
+        "INSERT INTO loan_month_ends (month, loan_id, product_code, start_date, disbursed_minor, dpd, five_tier_class, principal_minor) \
+         SELECT $1, b.loan_id, b.product_code, l.start_date, l.disbursed_minor, b.dpd, b.five_tier_class, b.principal_outstanding_minor \
+         FROM loan_balances b JOIN loans l ON l.id = b.loan_id WHERE b.active = 1 \
+         ON CONFLICT (month, loan_id) DO NOTHING",
+    )
+    .bind(month)
+    .execute(&mut **tx)
+    .await?
+    .rows_affected())
+}
+
+/// The book at the end of `month`: (loan, days past due, principal).
+///
+/// # Errors
+/// A database error.
+pub async fn month_end(db: &Db, month: &str) -> Result<Vec<(i64, i64, i64)>, StoreError> {
+    let rows = sqlx::query(
+        "SELECT loan_id, dpd, principal_minor FROM loan_month_ends WHERE month = $1 ORDER BY loan_id",
+    )
+    .bind(month)
+    .fetch_all(db.pool())
+    .await?;
+    rows.iter()
+        .map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?)))
+        .collect()
+}
+
+/// Every loan kept at a month end: (start date, amount disbursed, the first month end at
+/// which it was `dpd` or more days past due).
+///
+/// # Errors
+/// A database error.
+pub async fn cohorts(db: &Db, dpd: i64) -> Result<Vec<(String, i64, Option<String>)>, StoreError> {
+    let rows = sqlx::query(
+        "SELECT start_date, disbursed_minor, \
+         (SELECT MIN(b.month) FROM loan_month_ends b WHERE b.loan_id = m.loan_id AND b.dpd >= $1) \
+         FROM (SELECT loan_id, MIN(start_date) AS start_date, MIN(disbursed_minor) AS disbursed_minor \
+               FROM loan_month_ends GROUP BY loan_id) m ORDER BY m.loan_id",
+    )
+    .bind(dpd)
+    .fetch_all(db.pool())
+    .await?;
+    rows.iter()
+        .map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?)))
+        .collect()
+}
+
+/// The newest month end kept.
+///
+/// # Errors
+/// A database error.
+pub async fn newest_month_end(db: &Db) -> Result<Option<String>, StoreError> {
+    Ok(sqlx::query_scalar("SELECT MAX(month) FROM loan_month_ends")
+        .fetch_one(db.pool())
+        .await?)
+}

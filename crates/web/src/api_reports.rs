@@ -1,6 +1,6 @@
 //! `/api/v1/reports`: portfolio quality (PAR, NPL ratio, five-tier distribution,
-//! provision coverage) from the close's snapshot, and the cash-flow projection from the
-//! open schedules.
+//! provision coverage) from the close's snapshot, the cash-flow projection from the open
+//! schedules, roll rates and vintage curves from the month ends the close keeps.
 
 use axum::Router;
 use axum::extract::{Query, State};
@@ -58,14 +58,40 @@ async fn cash_flow(
     ok(reporting::cash_flow(&s.app, &actor, q.months.unwrap_or(12)).await?)
 }
 
+#[derive(Deserialize)]
+struct MonthQuery {
+    month: Option<String>,
+}
+
+#[utoipa::path(get, path = "/api/v1/reports/roll-rates", tag = "reports",
+    params(("month" = String, Query, description = "YYYY-MM: from the end of the month before to the end of this one")),
+    security(("bearer" = [])),
+    responses((status = 200, description = "one row per bucket at the start: principal, the shares ending in current, M1, M2, M3, M4+, and closed"),
+              (status = 404, description = "a month end not kept"), (status = 422, description = "month refused")))]
+async fn roll_rates(
+    State(s): State<AppState>,
+    Authenticated(actor, _): Authenticated,
+    Query(q): Query<MonthQuery>,
+) -> ApiResult {
+    ok(reporting::roll_rates(&s.app, &actor, q.month.as_deref().unwrap_or("")).await?)
+}
+
+#[utoipa::path(get, path = "/api/v1/reports/vintages", tag = "reports", security(("bearer" = [])),
+    responses((status = 200, description = "per disbursement month: loans, amount, the share ever 30+ DPD by month on book")))]
+async fn vintages(State(s): State<AppState>, Authenticated(actor, _): Authenticated) -> ApiResult {
+    ok(reporting::vintages(&s.app, &actor).await?)
+}
+
 /// The routes.
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/api/v1/reports/portfolio", get(portfolio))
         .route("/api/v1/reports/cash-flow", get(cash_flow))
+        .route("/api/v1/reports/roll-rates", get(roll_rates))
+        .route("/api/v1/reports/vintages", get(vintages))
 }
 
 /// The OpenAPI document of these routes (merged into the whole).
 #[derive(OpenApi)]
-#[openapi(paths(portfolio, cash_flow), tags((name = "reports")))]
+#[openapi(paths(portfolio, cash_flow, roll_rates, vintages), tags((name = "reports")))]
 pub struct ReportsDoc;

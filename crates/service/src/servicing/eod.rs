@@ -25,7 +25,7 @@
 use std::collections::HashMap;
 use std::time::Instant;
 
-use chrono::NaiveDate;
+use chrono::{Datelike, NaiveDate};
 use loanbook_core::ledger::{LineDraft, Side, check_summary_entry};
 use loanbook_core::money::{Currency, Money};
 use loanbook_core::servicing::close::needs_installments;
@@ -751,6 +751,11 @@ async fn finish(
     store::write_snapshot(&mut tx, date, &cells).await?;
     let at = timestamp(app.now());
     let assigned = crate::collections::close::assign_new(&mut tx, &at).await?;
+    // the last day of a month: the book at the month end, for roll rates and vintages
+    if next.month() != date.month() {
+        let month = date.format("%Y-%m").to_string();
+        loanbook_store::reporting::write_month_end(&mut tx, &month).await?;
+    }
     tracing::debug!(%date, assigned, "collection cases assigned");
     let summary = CloseStats {
         portfolio: Vec::new(),

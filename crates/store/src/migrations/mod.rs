@@ -63,6 +63,11 @@ const MIGRATIONS: &[Migration] = &[
         name: "post-loan management",
         sql: include_str!("0009_post_loan.sql"),
     },
+    Migration {
+        version: 10,
+        name: "report history",
+        sql: include_str!("0010_report_history.sql"),
+    },
 ];
 
 /// The newest schema version this binary knows.
