@@ -75,6 +75,7 @@ struct Report {
     fell_due: u64,
     notices: u64,
     cases_opened: u64,
+    month_end_seconds: f64,
 }
 
 /// The business date of the close the bench times.
@@ -231,6 +232,15 @@ pub async fn run(args: &EodArgs) -> Result<String, CliError> {
         .map_err(loanbook_store::StoreError::from)?;
     let floor_seconds = clock.elapsed().as_secs_f64();
 
+    // what the close of a month's last day adds: the book kept at the month end
+    let clock = Instant::now();
+    let mut tx = db.begin().await?;
+    loanbook_store::reporting::write_month_end(&mut tx, "2026-11").await?;
+    tx.commit()
+        .await
+        .map_err(loanbook_store::StoreError::from)?;
+    let month_end_seconds = clock.elapsed().as_secs_f64();
+
     let out = Report {
         database,
         loans: args.loans,
@@ -248,13 +258,14 @@ pub async fn run(args: &EodArgs) -> Result<String, CliError> {
         fell_due: report.fell_due,
         notices: report.post_loan.notices,
         cases_opened: report.post_loan.cases_opened,
+        month_end_seconds,
     };
     if args.json {
         return json(&out);
     }
     Ok(format!(
         "{database}: closed {} loans ({} late) in {:.2}s ({:.0} loans/s) with {} worker(s), {} partitions; floor (one bulk UPDATE of {} rows) {:.2}s; set-up {:.1}s\n\
-         accrued interest {}, penalty {}, {} installments fell due, {} newly overdue; {} notices, {} collection cases opened\n",
+         accrued interest {}, penalty {}, {} installments fell due, {} newly overdue; {} notices, {} collection cases opened; a month end adds {:.2}s\n",
         out.loans,
         out.late_loans,
         out.close_seconds,
@@ -269,7 +280,8 @@ pub async fn run(args: &EodArgs) -> Result<String, CliError> {
         out.fell_due,
         out.newly_overdue,
         out.notices,
-        out.cases_opened
+        out.cases_opened,
+        out.month_end_seconds
     ))
 }
 

@@ -26,16 +26,14 @@ pub async fn expected_by_month(db: &Db) -> Result<Vec<(String, i64, i64, i64)>, 
 }
 
 /// Keeps the book at the end of `month` (`YYYY-MM`): one row per serviced loan, from its
-/// balances — once (a rerun of the close writes nothing new).
+/// balances. Called once per month end, by the close's finishing transaction.
 ///
 /// # Errors
 /// A database error.
 pub async fn write_month_end(tx: &mut crate::Tx<'_>, month: &str) -> Result<u64, StoreError> {
     Ok(sqlx::query(
-        "INSERT INTO loan_month_ends (month, loan_id, product_code, start_date, disbursed_minor, dpd, five_tier_class, principal_minor) \
-         SELECT $1, b.loan_id, b.product_code, l.start_date, l.disbursed_minor, b.dpd, b.five_tier_class, b.principal_outstanding_minor \
-         FROM loan_balances b JOIN loans l ON l.id = b.loan_id WHERE b.active = 1 \
-         ON CONFLICT (month, loan_id) DO NOTHING",
+        "INSERT INTO loan_month_ends (month, loan_id, dpd, principal_minor) \
+         SELECT $1, loan_id, dpd, principal_outstanding_minor FROM loan_balances WHERE active = 1",
     )
     .bind(month)
     .execute(&mut **tx)
@@ -66,10 +64,9 @@ pub async fn month_end(db: &Db, month: &str) -> Result<Vec<(i64, i64, i64)>, Sto
 /// A database error.
 pub async fn cohorts(db: &Db, dpd: i64) -> Result<Vec<(String, i64, Option<String>)>, StoreError> {
     let rows = sqlx::query(
-        "SELECT start_date, disbursed_minor, \
-         (SELECT MIN(b.month) FROM loan_month_ends b WHERE b.loan_id = m.loan_id AND b.dpd >= $1) \
-         FROM (SELECT loan_id, MIN(start_date) AS start_date, MIN(disbursed_minor) AS disbursed_minor \
-               FROM loan_month_ends GROUP BY loan_id) m ORDER BY m.loan_id",
+        "SELECT l.start_date, l.disbursed_minor, m.first_bad \
+         FROM (SELECT loan_id, MIN(CASE WHEN dpd >= $1 THEN month END) AS first_bad \
+               FROM loan_month_ends GROUP BY loan_id) m JOIN loans l ON l.id = m.loan_id ORDER BY m.loan_id",
     )
     .bind(dpd)
     .fetch_all(db.pool())
