@@ -307,6 +307,115 @@ pub async fn vintages(app: &App, actor: &Actor) -> Result<Vec<VintageView>, Serv
         .collect())
 }
 
+/// Collection performance from `from` to `to` (business dates).
+#[derive(Clone, Debug, Serialize)]
+pub struct CollectionPerformanceView {
+    /// First business date.
+    pub from: NaiveDate,
+    /// Last business date.
+    pub to: NaiveDate,
+    /// Call attempts.
+    pub attempts: i64,
+    /// Calls that reached an obligor and discussed the debt.
+    pub contacts: i64,
+    /// Contacts ÷ attempts.
+    pub contact_rate: String,
+    /// Promises kept.
+    pub promises_kept: i64,
+    /// Promises broken.
+    pub promises_broken: i64,
+    /// Kept ÷ (kept + broken).
+    pub promise_kept_rate: String,
+    /// Per queue: cases open in the period and what their loans received meanwhile.
+    pub recovery: Vec<QueueRecovery>,
+}
+
+/// What one queue recovered.
+#[derive(Clone, Debug, Serialize)]
+pub struct QueueRecovery {
+    /// M1, M2, M3 or M4+.
+    pub queue: String,
+    /// Cases open on some day of the period.
+    pub cases: i64,
+    /// Received while the case was open.
+    pub recovered: String,
+}
+
+/// Collection performance from `from` to `to`: contact rate, promise-kept rate and
+/// recovery by queue.
+///
+/// # Errors
+/// Forbidden without `loan:read`; [`ServiceError::Invalid`] naming `to` when it is
+/// before `from`.
+pub async fn collection_performance(
+    app: &App,
+    actor: &Actor,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> Result<CollectionPerformanceView, ServiceError> {
+    use loanbook_core::post_loan::collections::PromiseStatus;
+    use loanbook_core::post_loan::contact::{Outcome, Party};
+    use loanbook_core::reporting::collections::{Calls, Recovery, performance};
+    actor.require(Permission::LoanRead)?;
+    if to < from {
+        return Err(ServiceError::invalid(
+            "to",
+            format!("{to} is before from {from}"),
+        ));
+    }
+    let (f, t) = (from.to_string(), to.to_string());
+    let store = loanbook_store::reporting::calls(app.db(), &f, &t).await?;
+    let calls: Vec<Calls> = store
+        .iter()
+        .filter_map(|(party, outcome, count)| {
+            Some(Calls {
+                party: Party::parse(party)?,
+                outcome: Outcome::parse(outcome)?,
+                count: *count,
+            })
+        })
+        .collect();
+    let promises: Vec<(PromiseStatus, i64)> =
+        loanbook_store::reporting::promises_judged(app.db(), &f, &t)
+            .await?
+            .into_iter()
+            .filter_map(|(status, n)| match status.as_str() {
+                "kept" => Some((PromiseStatus::Kept, n)),
+                "broken" => Some((PromiseStatus::Broken, n)),
+                _ => None,
+            })
+            .collect();
+    let recovery = loanbook_store::reporting::recovered_by_queue(app.db(), &f, &t)
+        .await?
+        .into_iter()
+        .map(|(queue, cases, recovered)| Recovery {
+            queue,
+            cases,
+            recovered,
+        })
+        .collect();
+    let p = performance(&calls, &promises, recovery);
+    Ok(CollectionPerformanceView {
+        from,
+        to,
+        attempts: p.attempts,
+        contacts: p.contacts,
+        contact_rate: p.contact_rate.to_string(),
+        promises_kept: p.promises_kept,
+        promises_broken: p.promises_broken,
+        promise_kept_rate: p.promise_kept_rate.to_string(),
+        recovery: p
+            .recovery
+            .into_iter()
+            .map(|r| QueueRecovery {
+                queue: r.queue,
+                cases: r.cases,
+                recovered: money(r.recovered),
+            })
+            .collect(),
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

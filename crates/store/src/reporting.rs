@@ -85,3 +85,76 @@ pub async fn newest_month_end(db: &Db) -> Result<Option<String>, StoreError> {
         .fetch_one(db.pool())
         .await?)
 }
+
+/// Call attempts logged from `from` to `to` (business dates), by party and outcome.
+///
+/// # Errors
+/// A database error.
+pub async fn calls(
+    db: &Db,
+    from: &str,
+    to: &str,
+) -> Result<Vec<(String, String, i64)>, StoreError> {
+    let rows = sqlx::query(
+        "SELECT party, outcome, COUNT(*) FROM collection_actions \
+         WHERE kind = 'call' AND business_date >= $1 AND business_date <= $2 GROUP BY party, outcome ORDER BY 1, 2",
+    )
+    .bind(from)
+    .bind(to)
+    .fetch_all(db.pool())
+    .await?;
+    rows.iter()
+        .map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?)))
+        .collect()
+}
+
+/// Promises judged (kept or broken) from `from` to `to`, by status.
+///
+/// # Errors
+/// A database error.
+pub async fn promises_judged(
+    db: &Db,
+    from: &str,
+    to: &str,
+) -> Result<Vec<(String, i64)>, StoreError> {
+    let rows = sqlx::query(
+        "SELECT status, COUNT(*) FROM promises_to_pay WHERE status IN ('kept', 'broken') \
+         AND resolved_on >= $1 AND resolved_on <= $2 GROUP BY status ORDER BY 1",
+    )
+    .bind(from)
+    .bind(to)
+    .fetch_all(db.pool())
+    .await?;
+    rows.iter()
+        .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
+        .collect()
+}
+
+/// Per queue: the cases open on some day from `from` to `to`, and what their loans
+/// received in the period while the case was open (repayments, prepayments, payoffs and
+/// settlements).
+///
+/// # Errors
+/// A database error.
+pub async fn recovered_by_queue(
+    db: &Db,
+    from: &str,
+    to: &str,
+) -> Result<Vec<(String, i64, i64)>, StoreError> {
+    let rows = sqlx::query(
+        "SELECT k.queue, COUNT(DISTINCT k.id), CAST(COALESCE(SUM(t.amount_minor), 0) AS BIGINT) \
+         FROM collection_cases k LEFT JOIN loan_transactions t ON t.loan_id = k.loan_id \
+           AND t.kind IN ('repayment', 'prepayment', 'payoff', 'settlement') \
+           AND t.business_date >= k.opened_on AND t.business_date >= $1 AND t.business_date <= $2 \
+           AND (k.closed_on IS NULL OR t.business_date <= k.closed_on) \
+         WHERE k.opened_on <= $2 AND (k.closed_on IS NULL OR k.closed_on >= $1) \
+         GROUP BY k.queue ORDER BY k.queue",
+    )
+    .bind(from)
+    .bind(to)
+    .fetch_all(db.pool())
+    .await?;
+    rows.iter()
+        .map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?)))
+        .collect()
+}

@@ -82,6 +82,35 @@ async fn vintages(State(s): State<AppState>, Authenticated(actor, _): Authentica
     ok(reporting::vintages(&s.app, &actor).await?)
 }
 
+#[derive(Deserialize)]
+struct PeriodQuery {
+    from: Option<String>,
+    to: Option<String>,
+}
+
+fn date(field: &str, text: Option<&str>) -> Result<NaiveDate, ServiceError> {
+    let text = text.unwrap_or("").trim();
+    NaiveDate::parse_from_str(text, "%Y-%m-%d")
+        .map_err(|_| ServiceError::invalid(field, format!("'{text}' is not a date (YYYY-MM-DD)")))
+}
+
+#[utoipa::path(get, path = "/api/v1/reports/collections", tag = "reports",
+    params(("from" = String, Query, description = "first business date"), ("to" = String, Query, description = "last business date")),
+    security(("bearer" = [])),
+    responses((status = 200, description = "call attempts, contacts and contact rate, promises kept and broken and the kept rate, recovery by queue"),
+              (status = 422, description = "from or to refused")))]
+async fn collections(
+    State(s): State<AppState>,
+    Authenticated(actor, _): Authenticated,
+    Query(q): Query<PeriodQuery>,
+) -> ApiResult {
+    let (from, to) = (
+        date("from", q.from.as_deref())?,
+        date("to", q.to.as_deref())?,
+    );
+    ok(reporting::collection_performance(&s.app, &actor, from, to).await?)
+}
+
 /// The routes.
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -89,9 +118,10 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/reports/cash-flow", get(cash_flow))
         .route("/api/v1/reports/roll-rates", get(roll_rates))
         .route("/api/v1/reports/vintages", get(vintages))
+        .route("/api/v1/reports/collections", get(collections))
 }
 
 /// The OpenAPI document of these routes (merged into the whole).
 #[derive(OpenApi)]
-#[openapi(paths(portfolio, cash_flow, roll_rates, vintages), tags((name = "reports")))]
+#[openapi(paths(portfolio, cash_flow, roll_rates, vintages, collections), tags((name = "reports")))]
 pub struct ReportsDoc;

@@ -7,6 +7,7 @@
 //! ratio over an empty base is zero.
 
 pub mod cashflow;
+pub mod collections;
 pub mod portfolio;
 pub mod roll_rate;
 pub mod vintage;

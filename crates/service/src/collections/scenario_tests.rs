@@ -405,6 +405,36 @@ async fn an_overdue_loan_is_reminded_collected_and_settled() {
             "{label}"
         );
 
+        // the month's performance: one call logged (the refused ones were not), a contact;
+        // one promise judged, broken; the M1 case recovered the settlement's 9,000.00
+        let perf =
+            crate::reporting::collection_performance(&app, &admin, d(2026, 12, 1), d(2027, 1, 31))
+                .await
+                .unwrap();
+        assert_eq!(
+            (perf.attempts, perf.contacts, perf.contact_rate.as_str()),
+            (1, 1, "1.0000"),
+            "{label}"
+        );
+        assert_eq!(
+            (
+                perf.promises_kept,
+                perf.promises_broken,
+                perf.promise_kept_rate.as_str()
+            ),
+            (0, 1, "0.0000")
+        );
+        assert_eq!(perf.recovery.len(), 1, "{label}");
+        assert_eq!(
+            (
+                perf.recovery[0].queue.as_str(),
+                perf.recovery[0].cases,
+                perf.recovery[0].recovered.as_str()
+            ),
+            ("M1", 1, "9000.00"),
+            "{label}"
+        );
+
         close_through(&app, &admin, d(2027, 1, 12)).await;
         assert_ledger_ok(&app, &admin, label).await;
     }
