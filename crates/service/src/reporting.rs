@@ -416,6 +416,53 @@ pub async fn collection_performance(
     })
 }
 
+/// The approval funnel of the applications created from `from` to `to` (calendar
+/// dates of their creation, UTC).
+///
+/// # Errors
+/// Forbidden without `application:read`; [`ServiceError::Invalid`] naming `to` when it is
+/// before `from`.
+pub async fn approval_funnel(
+    app: &App,
+    actor: &Actor,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> Result<loanbook_core::reporting::funnel::Funnel, ServiceError> {
+    use loanbook_core::reporting::funnel::{Path, funnel};
+    actor.require(Permission::ApplicationRead)?;
+    if to < from {
+        return Err(ServiceError::invalid(
+            "to",
+            format!("{to} is before from {from}"),
+        ));
+    }
+    let until = to.succ_opt().unwrap_or(to);
+    let at = |t: &Option<String>| {
+        t.as_deref()
+            .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
+            .map(|t| t.with_timezone(&chrono::Utc))
+    };
+    let paths: Vec<Path> = loanbook_store::reporting::application_paths(
+        app.db(),
+        &from.to_string(),
+        &until.to_string(),
+    )
+    .await?
+    .iter()
+    .map(
+        |(submitted, decided, [approved, declined, contracted, disbursed])| Path {
+            submitted_at: at(submitted),
+            decided_at: at(decided),
+            approved: *approved,
+            declined: *declined,
+            contracted: *contracted,
+            disbursed: *disbursed,
+        },
+    )
+    .collect();
+    Ok(funnel(&paths))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

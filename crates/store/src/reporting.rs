@@ -158,3 +158,47 @@ pub async fn recovered_by_queue(
         .map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?)))
         .collect()
 }
+
+/// Per application created from `from` up to (not including) `until` (UTC timestamps'
+/// dates): the first submission, the first decision, and whether it reached approved,
+/// declined, contracted and disbursed.
+///
+/// # Errors
+/// A database error.
+#[allow(clippy::type_complexity)]
+pub async fn application_paths(
+    db: &Db,
+    from: &str,
+    until: &str,
+) -> Result<Vec<(Option<String>, Option<String>, [bool; 4])>, StoreError> {
+    let rows = sqlx::query(
+        "SELECT a.id, \
+         MIN(CASE WHEN e.to_status = 'submitted' THEN e.at END), \
+         MIN(CASE WHEN e.to_status IN ('approved', 'declined') THEN e.at END), \
+         MAX(CASE WHEN e.to_status = 'approved' THEN 1 ELSE 0 END), \
+         MAX(CASE WHEN e.to_status = 'declined' THEN 1 ELSE 0 END), \
+         MAX(CASE WHEN e.to_status = 'contracted' THEN 1 ELSE 0 END), \
+         MAX(CASE WHEN e.to_status = 'disbursed' THEN 1 ELSE 0 END) \
+         FROM applications a LEFT JOIN application_events e ON e.application_id = a.id \
+         WHERE a.created_at >= $1 AND a.created_at < $2 GROUP BY a.id ORDER BY a.id",
+    )
+    .bind(from)
+    .bind(until)
+    .fetch_all(db.pool())
+    .await?;
+    let flag = |r: &sqlx::any::AnyRow, n: usize| -> Result<bool, StoreError> {
+        Ok(r.try_get::<i32, _>(n)
+            .map(i64::from)
+            .or_else(|_| r.try_get::<i64, _>(n))?
+            != 0)
+    };
+    rows.iter()
+        .map(|r| {
+            Ok((
+                r.try_get(1)?,
+                r.try_get(2)?,
+                [flag(r, 3)?, flag(r, 4)?, flag(r, 5)?, flag(r, 6)?],
+            ))
+        })
+        .collect()
+}

@@ -111,6 +111,23 @@ async fn collections(
     ok(reporting::collection_performance(&s.app, &actor, from, to).await?)
 }
 
+#[utoipa::path(get, path = "/api/v1/reports/approvals", tag = "reports",
+    params(("from" = String, Query, description = "first creation date"), ("to" = String, Query, description = "last creation date")),
+    security(("bearer" = [])),
+    responses((status = 200, description = "created, submitted, approved, declined, contracted, disbursed; approval rate; minutes from submission to decision (p50, p90)"),
+              (status = 422, description = "from or to refused")))]
+async fn approvals(
+    State(s): State<AppState>,
+    Authenticated(actor, _): Authenticated,
+    Query(q): Query<PeriodQuery>,
+) -> ApiResult {
+    let (from, to) = (
+        date("from", q.from.as_deref())?,
+        date("to", q.to.as_deref())?,
+    );
+    ok(reporting::approval_funnel(&s.app, &actor, from, to).await?)
+}
+
 /// The routes.
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -119,9 +136,10 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/reports/roll-rates", get(roll_rates))
         .route("/api/v1/reports/vintages", get(vintages))
         .route("/api/v1/reports/collections", get(collections))
+        .route("/api/v1/reports/approvals", get(approvals))
 }
 
 /// The OpenAPI document of these routes (merged into the whole).
 #[derive(OpenApi)]
-#[openapi(paths(portfolio, cash_flow, roll_rates, vintages, collections), tags((name = "reports")))]
+#[openapi(paths(portfolio, cash_flow, roll_rates, vintages, collections, approvals), tags((name = "reports")))]
 pub struct ReportsDoc;

@@ -8,6 +8,7 @@
 
 pub mod cashflow;
 pub mod collections;
+pub mod funnel;
 pub mod portfolio;
 pub mod roll_rate;
 pub mod vintage;

@@ -285,6 +285,26 @@ async fn a_strong_applicant_is_approved_automatically_and_disbursed_once() {
             applications::get(&app, &ops, a.id).await.unwrap().status,
             "disbursed"
         );
+        // the funnel of the day: one application, all the way through, decided at once
+        let today = chrono::Utc::now().date_naive();
+        let day = |n| today + chrono::Duration::days(n);
+        let f = crate::reporting::approval_funnel(&app, &admin, day(-1), day(1))
+            .await
+            .unwrap();
+        assert_eq!(
+            (
+                f.created,
+                f.submitted,
+                f.approved,
+                f.declined,
+                f.contracted,
+                f.disbursed
+            ),
+            (1, 1, 1, 0, 1, 1),
+            "{label}"
+        );
+        assert_eq!(f.approval_rate.to_string(), "1.0000");
+        assert_eq!(f.decision_minutes_p50, Some(0));
         assert_ledger_ok(&app, &admin, label).await;
     }
 }
