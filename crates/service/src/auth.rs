@@ -186,6 +186,48 @@ impl Permission {
     }
 }
 
+/// Checks that `username` names an active user whose role holds `permission` — someone a
+/// piece of work (a ticket, an inspection, a warning, collection cases) may be given to.
+/// Returns the trimmed name; the inner error is the violation of `field`.
+///
+/// # Errors
+/// A database error (outer).
+pub(crate) async fn worker(
+    app: &crate::App,
+    field: &str,
+    username: &str,
+    permission: Permission,
+) -> Result<Result<String, crate::Violation>, ServiceError> {
+    use crate::Violation;
+    let name = username.trim().to_owned();
+    if name.is_empty() {
+        return Ok(Err(Violation::new(field, "is required")));
+    }
+    let Some(user) = users::by_username(app.db().pool(), &name).await? else {
+        return Ok(Err(Violation::new(
+            field,
+            format!("there is no user '{name}'"),
+        )));
+    };
+    if user.status != "active" {
+        return Ok(Err(Violation::new(
+            field,
+            format!("user '{name}' is {}", user.status),
+        )));
+    }
+    if !Role::parse(&user.role).is_some_and(|r| r.allows(permission)) {
+        return Ok(Err(Violation::new(
+            field,
+            format!(
+                "user '{name}' (role {}) lacks the permission {}",
+                user.role,
+                permission.code()
+            ),
+        )));
+    }
+    Ok(Ok(name))
+}
+
 /// A role: a named set of permissions.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]

@@ -23,12 +23,12 @@ use std::collections::BTreeMap;
 
 use chrono::NaiveDate;
 use loanbook_core::post_loan::inspections::Kind;
+use loanbook_store::Tx;
 use loanbook_store::audit::timestamp;
 use loanbook_store::inspections::{self as store, InspectionFilter, InspectionRow};
-use loanbook_store::{Tx, users};
 use serde::{Deserialize, Serialize};
 
-use crate::{Actor, App, Permission, Role, ServiceError, Violation, record};
+use crate::{Actor, App, Permission, ServiceError, Violation, record};
 
 mod complete;
 mod schedule;
@@ -153,33 +153,7 @@ async fn check_assignee(
     field: &str,
     username: &str,
 ) -> Result<Result<String, Violation>, ServiceError> {
-    let name = username.trim().to_owned();
-    if name.is_empty() {
-        return Ok(Err(Violation::new(field, "is required")));
-    }
-    let Some(user) = users::by_username(app.db().pool(), &name).await? else {
-        return Ok(Err(Violation::new(
-            field,
-            format!("there is no user '{name}'"),
-        )));
-    };
-    if user.status != "active" {
-        return Ok(Err(Violation::new(
-            field,
-            format!("user '{name}' is {}", user.status),
-        )));
-    }
-    if !Role::parse(&user.role).is_some_and(|r| r.allows(Permission::InspectionWork)) {
-        return Ok(Err(Violation::new(
-            field,
-            format!(
-                "user '{name}' (role {}) lacks the permission {}",
-                user.role,
-                Permission::InspectionWork.code()
-            ),
-        )));
-    }
-    Ok(Ok(name))
+    crate::auth::worker(app, field, username, Permission::InspectionWork).await
 }
 
 async fn load_pending(tx: &mut Tx<'_>, id: i64) -> Result<InspectionRow, ServiceError> {

@@ -41,11 +41,11 @@ use loanbook_core::money::{Currency, Money};
 use loanbook_core::post_loan::warnings::{Action, Rule};
 use loanbook_store::audit::timestamp;
 use loanbook_store::warnings::{self as store, ActionRow, WarningFilter, WarningRow};
-use loanbook_store::{Tx, business_date, users};
+use loanbook_store::{Tx, business_date};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use crate::{Actor, App, Permission, Role, ServiceError, Violation, record};
+use crate::{Actor, App, Permission, ServiceError, Violation, record};
 
 mod actions;
 mod events;
@@ -389,27 +389,9 @@ async fn staff(
     if name == actor.username {
         return Ok(name.to_owned());
     }
-    let user = users::by_username(app.db().pool(), name).await?;
-    match user {
-        None => Err(ServiceError::invalid(
-            field,
-            format!("there is no user '{name}'"),
-        )),
-        Some(u) if u.status != "active" => Err(ServiceError::invalid(
-            field,
-            format!("user '{name}' is {}", u.status),
-        )),
-        Some(u) if !Role::parse(&u.role).is_some_and(|r| r.allows(Permission::WarningManage)) => {
-            Err(ServiceError::invalid(
-                field,
-                format!(
-                    "user '{name}' ({}) may not work warnings (warning:manage)",
-                    u.role
-                ),
-            ))
-        }
-        Some(u) => Ok(u.username),
-    }
+    crate::auth::worker(app, field, name, Permission::WarningManage)
+        .await?
+        .map_err(|v| ServiceError::Invalid(vec![v]))
 }
 
 /// Gives a warning that is not closed to `owner` (a manager's move; the status stays).

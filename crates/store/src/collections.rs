@@ -20,6 +20,11 @@ fn quote(text: &str) -> String {
     text.replace('\'', "''")
 }
 
+/// `1,2,3`: ids for an `IN (…)` list.
+fn id_list(ids: &[i64]) -> String {
+    ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",")
+}
+
 /// An open case as the close sees it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[allow(missing_docs)]
@@ -73,6 +78,24 @@ pub struct CaseState {
     pub overdue_minor: i64,
 }
 
+/// Appends `(id, stage, queue, dpd, overdue)` tuples of `cases` to a `VALUES` list.
+fn case_values(sql: &mut String, cases: &[CaseState]) {
+    for (n, c) in cases.iter().enumerate() {
+        if n > 0 {
+            sql.push(',');
+        }
+        let _ = write!(
+            sql,
+            "({},'{}','{}',{},{})",
+            c.id,
+            quote(&c.stage),
+            quote(&c.queue),
+            c.dpd,
+            c.overdue_minor
+        );
+    }
+}
+
 /// Opens cases for loans (`id` is the loan) on `date`, unless one is open; the customer
 /// and region come from the loan's own customer.
 ///
@@ -96,20 +119,7 @@ pub async fn open_cases(
             date = quote(date),
             at = quote(at)
         );
-        for (n, c) in chunk.iter().enumerate() {
-            if n > 0 {
-                sql.push(',');
-            }
-            let _ = write!(
-                sql,
-                "({},'{}','{}',{},{})",
-                c.id,
-                quote(&c.stage),
-                quote(&c.queue),
-                c.dpd,
-                c.overdue_minor
-            );
-        }
+        case_values(&mut sql, chunk);
         sql.push_str(
             ") AS v JOIN loans l ON l.id = v.column1 JOIN customers c ON c.id = l.customer_id \
              WHERE 1 = 1 ON CONFLICT (loan_id) WHERE status = 'open' DO NOTHING",
@@ -130,20 +140,7 @@ pub async fn move_cases(tx: &mut Tx<'_>, cases: &[CaseState], at: &str) -> Resul
              overdue_minor = v.column5, updated_at = '{}' FROM (VALUES ",
             quote(at)
         );
-        for (n, c) in chunk.iter().enumerate() {
-            if n > 0 {
-                sql.push(',');
-            }
-            let _ = write!(
-                sql,
-                "({},'{}','{}',{},{})",
-                c.id,
-                quote(&c.stage),
-                quote(&c.queue),
-                c.dpd,
-                c.overdue_minor
-            );
-        }
+        case_values(&mut sql, chunk);
         sql.push_str(
             ") AS v WHERE collection_cases.id = v.column1 AND collection_cases.status = 'open'",
         );
@@ -165,11 +162,7 @@ pub async fn close_cases(
 ) -> Result<u64, StoreError> {
     let mut closed = 0;
     for chunk in ids.chunks(CHUNK) {
-        let list = chunk
-            .iter()
-            .map(i64::to_string)
-            .collect::<Vec<_>>()
-            .join(",");
+        let list = id_list(chunk);
         let sql = format!(
             "UPDATE collection_cases SET status = 'closed', closed_on = '{}', close_reason = '{}', updated_at = '{}' \
              WHERE status = 'open' AND id IN ({list})",
@@ -254,11 +247,7 @@ pub async fn close_cured_warnings(
     at: &str,
 ) -> Result<(), StoreError> {
     for chunk in loan_ids.chunks(CHUNK) {
-        let list = chunk
-            .iter()
-            .map(i64::to_string)
-            .collect::<Vec<_>>()
-            .join(",");
+        let list = id_list(chunk);
         let sql = format!(
             "UPDATE warnings SET status = 'closed', resolution = 'cured', closed_by = 'eod', closed_at = '{at}', updated_at = '{at}' \
              WHERE rule = 'past_due' AND status <> 'closed' AND loan_id IN ({list})",

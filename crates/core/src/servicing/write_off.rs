@@ -194,29 +194,7 @@ pub fn settlement_lines(
         loss - used,
         loan_id,
     );
-    push(
-        &mut l,
-        LOANS_NORMAL,
-        Side::Credit,
-        w.principal_normal,
-        loan_id,
-    );
-    push(
-        &mut l,
-        LOANS_OVERDUE,
-        Side::Credit,
-        w.principal_overdue,
-        loan_id,
-    );
-    push(
-        &mut l,
-        INTEREST_RECEIVABLE,
-        Side::Credit,
-        w.interest,
-        loan_id,
-    );
-    push(&mut l, PENALTY_RECEIVABLE, Side::Credit, w.penalty, loan_id);
-    push(&mut l, FEES_RECEIVABLE, Side::Credit, w.fees, loan_id);
+    receivables_off(&mut l, loan_id, w);
     push(
         &mut l,
         INTEREST_INCOME,
@@ -279,34 +257,21 @@ fn push(lines: &mut Vec<LineDraft>, account: &str, side: Side, amount_minor: i64
     });
 }
 
+/// The credits taking every booked receivable of `w` off loan `loan_id`'s books.
+fn receivables_off(l: &mut Vec<LineDraft>, loan_id: i64, w: &WriteOff) {
+    push(l, LOANS_NORMAL, Side::Credit, w.principal_normal, loan_id);
+    push(l, LOANS_OVERDUE, Side::Credit, w.principal_overdue, loan_id);
+    push(l, INTEREST_RECEIVABLE, Side::Credit, w.interest, loan_id);
+    push(l, PENALTY_RECEIVABLE, Side::Credit, w.penalty, loan_id);
+    push(l, FEES_RECEIVABLE, Side::Credit, w.fees, loan_id);
+}
+
 /// The entry of a write-off of loan `loan_id`.
 pub fn write_off_lines(loan_id: i64, w: &WriteOff) -> Vec<LineDraft> {
     let mut l = Vec::new();
     push(&mut l, ALLOWANCE, Side::Debit, w.provision_used, loan_id);
     push(&mut l, WRITE_OFF_EXPENSE, Side::Debit, w.expense, loan_id);
-    push(
-        &mut l,
-        LOANS_NORMAL,
-        Side::Credit,
-        w.principal_normal,
-        loan_id,
-    );
-    push(
-        &mut l,
-        LOANS_OVERDUE,
-        Side::Credit,
-        w.principal_overdue,
-        loan_id,
-    );
-    push(
-        &mut l,
-        INTEREST_RECEIVABLE,
-        Side::Credit,
-        w.interest,
-        loan_id,
-    );
-    push(&mut l, PENALTY_RECEIVABLE, Side::Credit, w.penalty, loan_id);
-    push(&mut l, FEES_RECEIVABLE, Side::Credit, w.fees, loan_id);
+    receivables_off(&mut l, loan_id, w);
     push(
         &mut l,
         ALLOWANCE,

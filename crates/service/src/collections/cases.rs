@@ -4,15 +4,15 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use loanbook_core::post_loan::collections::{PromiseError, Stage, Strategy, check_promise};
 use loanbook_core::post_loan::contact::{ContactRules, Outcome, Party};
+use loanbook_store::Tx;
 use loanbook_store::audit::timestamp;
 use loanbook_store::collection_work::{self as work, ActionRow, CaseFilter, CaseRow, PromiseRow};
 use loanbook_store::collections::{self as store, CollectorRow};
-use loanbook_store::{Tx, users};
 use serde::{Deserialize, Serialize};
 
 use super::{CollectorView, local, money, zone};
 use crate::input::{Sign, amount};
-use crate::{Actor, App, Permission, Role, ServiceError, record};
+use crate::{Actor, App, Permission, ServiceError, record};
 
 /// The strategy in force.
 ///
@@ -84,17 +84,10 @@ pub async fn put_collector(
 ) -> Result<CollectorView, ServiceError> {
     actor.require(Permission::CollectionManage)?;
     let mut v = Vec::new();
-    let user = users::by_username(app.db().pool(), input.username.trim()).await?;
-    match user.as_ref().and_then(|u| Role::parse(&u.role)) {
-        None => v.push(crate::Violation::new(
-            "username",
-            format!("no user '{}'", input.username.trim()),
-        )),
-        Some(role) if !role.allows(Permission::CollectionWork) => v.push(crate::Violation::new(
-            "username",
-            format!("the role {} does not work collection cases", role.code()),
-        )),
-        Some(_) => {}
+    if let Err(violation) =
+        crate::auth::worker(app, "username", &input.username, Permission::CollectionWork).await?
+    {
+        v.push(violation);
     }
     if input.queues.is_empty() || input.queues.iter().any(|q| !QUEUES.contains(&q.as_str())) {
         v.push(crate::Violation::new(

@@ -6,7 +6,6 @@ use loanbook_core::post_loan::tickets::{
     Priority, TicketKind, TicketStatus, check_rating, sla_due,
 };
 use loanbook_store::audit::timestamp;
-use loanbook_store::users;
 use serde::{Deserialize, Serialize};
 
 use super::{
@@ -19,29 +18,9 @@ use crate::{Actor, App, Permission, ServiceError, Violation};
 /// `ticket:work`.
 async fn check_assignee(app: &App, username: &str) -> Result<String, ServiceError> {
     let name = one_text("assigned_to", username, 64)?;
-    let user = users::by_username(app.db().pool(), &name)
+    crate::auth::worker(app, "assigned_to", &name, Permission::TicketWork)
         .await?
-        .ok_or_else(|| {
-            ServiceError::invalid("assigned_to", format!("there is no user '{name}'"))
-        })?;
-    if user.status != "active" {
-        return Err(ServiceError::invalid(
-            "assigned_to",
-            format!("user '{name}' is {}", user.status),
-        ));
-    }
-    let allowed = crate::Role::parse(&user.role).is_some_and(|r| r.allows(Permission::TicketWork));
-    if !allowed {
-        return Err(ServiceError::invalid(
-            "assigned_to",
-            format!(
-                "user '{name}' (role {}) lacks the permission {}",
-                user.role,
-                Permission::TicketWork.code()
-            ),
-        ));
-    }
-    Ok(name)
+        .map_err(|v| ServiceError::Invalid(vec![v]))
 }
 
 /// Assigns ticket `id` to `assignee` (a user holding `ticket:work`); the ticket is then
