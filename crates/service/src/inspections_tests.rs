@@ -9,6 +9,7 @@ use loanbook_core::rate::AnnualRate;
 use loanbook_core::schedule::RepaymentMethod;
 
 use super::*;
+use crate::Role;
 use crate::applications::{FundingSourceInput, create_funding_source};
 use crate::auth::{NewUser, add_user};
 use crate::customers::{self, CustomerInput};
