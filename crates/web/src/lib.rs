@@ -13,6 +13,7 @@ mod api_servicing;
 mod api_warnings;
 mod console;
 mod console_origination;
+pub mod export;
 mod extract;
 mod metrics;
 mod problem;
