@@ -19,7 +19,7 @@ pub struct ServeArgs {
     #[arg(long)]
     demo: bool,
     /// Customers the demo creates.
-    #[arg(long, default_value_t = 2000, hide = true)]
+    #[arg(long, default_value_t = 3000, hide = true)]
     demo_customers: usize,
     /// The credit bureau's HTTP JSON endpoint (default: the local simulator).
     #[arg(long, value_name = "URL", requires = "bureau_key_file")]
@@ -222,8 +222,14 @@ pub async fn run(location: &Location, args: &ServeArgs) -> Result<String, CliErr
     if !admin::is_initialised(&app).await? {
         let password = admin::generate_password();
         let today = chrono::Local::now().date_naive();
-        admin::initialise(&app, today, "admin", &password).await?;
-        println!("initialised a new loanbook: business date {today}");
+        // the demo bank lives its history from 18 months back up to today
+        let start = if args.demo {
+            demo::history_start(today)
+        } else {
+            today
+        };
+        admin::initialise(&app, start, "admin", &password).await?;
+        println!("initialised a new loanbook: business date {start}");
         println!("  administrator login: admin / {password}");
     }
     if args.demo {
@@ -242,11 +248,29 @@ pub async fn run(location: &Location, args: &ServeArgs) -> Result<String, CliErr
                 "creating the demo bank ({} customers)…",
                 args.demo_customers
             );
-            let report = demo::seed(&app, args.demo_customers).await?;
+            let started = std::time::Instant::now();
+            let today = chrono::Local::now().date_naive();
+            let open = app.business_date().await?;
+            let until = (open < today).then_some(today);
+            if until.is_some() {
+                println!("living the demo bank's days from {open} to {today}, with the daily close each evening…");
+            }
+            let report = demo::seed(&app, args.demo_customers, until, &|month| {
+                println!("  {}", month.format("%Y-%m"));
+            })
+            .await?;
             println!(
-                "demo bank: {} products, {} customers; logins:",
-                report.products, report.customers
+                "demo bank: {} products, {} customers in {:.1} s; logins:",
+                report.products,
+                report.customers,
+                started.elapsed().as_secs_f64()
             );
+            if let Some(h) = &report.history {
+                println!(
+                    "  history: {} days closed, {} applications, {} loans, {} repayments, {} written off; {} applications in today's pipeline",
+                    h.days_closed, h.applications, h.loans, h.repayments, h.written_off, report.pipeline
+                );
+            }
             for (user, role, password) in &report.users {
                 println!("  {user:<20} {role:<18} {password}");
             }

@@ -5,9 +5,23 @@
 use loanbook_core::money::{Currency, Money};
 use serde::Serialize;
 
+use chrono::NaiveDate;
+
 use crate::auth::{self, NewUser, Role};
 use crate::customers;
 use crate::{Actor, App, ServiceError, products};
+
+pub mod history;
+pub mod pipeline;
+
+/// How far back the demo bank's history goes.
+pub const HISTORY_MONTHS: u32 = 18;
+
+/// The business date a demo bank with history starts on: [`HISTORY_MONTHS`] before
+/// `today`.
+pub fn history_start(today: NaiveDate) -> NaiveDate {
+    today - chrono::Months::new(HISTORY_MONTHS)
+}
 
 /// What the demo created.
 #[derive(Clone, Debug, Serialize)]
@@ -18,10 +32,14 @@ pub struct DemoReport {
     pub products: usize,
     /// Customers created.
     pub customers: usize,
+    /// The history lived, when asked for.
+    pub history: Option<history::HistoryReport>,
+    /// Applications left in today's pipeline.
+    pub pipeline: u32,
 }
 
 /// A small deterministic generator (xorshift64*), so the demo is the same every time.
-struct Dice(u64);
+pub(crate) struct Dice(pub(crate) u64);
 
 impl Dice {
     fn next(&mut self) -> u64 {
@@ -119,15 +137,15 @@ fn product(
 }
 
 /// The demo credit policy (decision tables), named `consumer` for the CONSUMER product.
-pub const DEMO_POLICY: &str = include_str!("../../../data/policies/consumer.json");
+pub const DEMO_POLICY: &str = include_str!("../../../../data/policies/consumer.json");
 /// The demo authority rules: automatic up to 50,000.00 for grades A and B; a loan officer
 /// and the branch manager up to 200,000.00; above, a loan officer and the credit
 /// committee (2 of 3).
-pub const DEMO_AUTHORITY_RULES: &str = include_str!("../../../data/policies/authority-rules.json");
+pub const DEMO_AUTHORITY_RULES: &str = include_str!("../../../../data/policies/authority-rules.json");
 /// The demo scorecard (trained on the German credit data) and its mapping.
-pub const DEMO_MODEL: &str = include_str!("../../../models/german-demo.json");
+pub const DEMO_MODEL: &str = include_str!("../../../../models/german-demo.json");
 /// The demo scorecard's mapping to loanbook's fields.
-pub const DEMO_MAPPING: &str = include_str!("../../../models/german-demo.mapping.json");
+pub const DEMO_MAPPING: &str = include_str!("../../../../models/german-demo.mapping.json");
 
 /// What origination needs beyond products: the demo policy, the authority rules, the
 /// champion scorecard and two funding sources (OWN 50,000,000.00; BANK-A 5,000,000.00).
@@ -160,29 +178,69 @@ pub async fn seed_origination(app: &App) -> Result<(), ServiceError> {
     Ok(())
 }
 
-/// Seeds the demo bank on an initialised, empty database.
+/// The demo's logins beyond one per role: more officers (submitter, investigator and
+/// decider must differ) and a full credit committee.
+const EXTRA_USERS: [(&str, Role, &str); 4] = [
+    ("li.officer", Role::LoanOfficer, "李信贷"),
+    ("wang.officer", Role::LoanOfficer, "王信贷"),
+    ("chen.committee", Role::CommitteeMember, "陈委员"),
+    ("zhou.committee", Role::CommitteeMember, "周委员"),
+];
+
+/// Seeds the demo bank on an initialised, empty database; with `history_until`, the
+/// bank then lives its days from the open business date up to that date (see
+/// [`history`]) and leaves today's pipeline of applications.
 ///
 /// # Errors
 /// Any refusal of the service (a bug in the demo data).
-pub async fn seed(app: &App, customers_wanted: usize) -> Result<DemoReport, ServiceError> {
+pub async fn seed(
+    app: &App,
+    customers_wanted: usize,
+    history_until: Option<NaiveDate>,
+    progress: &(dyn Fn(NaiveDate) + Sync),
+) -> Result<DemoReport, ServiceError> {
     let admin = Actor::system();
     let mut users = Vec::new();
-    for role in Role::ALL.iter().filter(|r| **r != Role::Admin) {
-        let username = role.code().replace('_', ".");
+    let mut actors = Vec::new();
+    let logins = Role::ALL
+        .iter()
+        .filter(|r| **r != Role::Admin)
+        .map(|r| (r.code().replace('_', "."), *r, format!("演示 {}", r.code())))
+        .chain(
+            EXTRA_USERS
+                .iter()
+                .map(|(u, r, n)| ((*u).to_owned(), *r, (*n).to_owned())),
+        );
+    for (username, role, display_name) in logins {
         let password = crate::admin::generate_password();
-        auth::add_user(
+        let user = auth::add_user(
             app,
             &admin,
             &NewUser {
                 username: username.clone(),
-                display_name: format!("演示 {}", role.code()),
+                display_name,
                 role: role.code().into(),
                 password: password.clone(),
             },
         )
         .await?;
-        users.push((username, role.code().to_owned(), password));
+        users.push((username.clone(), role.code().to_owned(), password));
+        actors.push(Actor {
+            user_id: user.id,
+            username,
+            role,
+            request_id: None,
+        });
     }
+    let of = |role: Role| -> Vec<Actor> {
+        actors.iter().filter(|a| a.role == role).cloned().collect()
+    };
+    let staff = history::Staff {
+        officers: of(Role::LoanOfficer),
+        manager: of(Role::Approver).remove(0),
+        committee: of(Role::CommitteeMember),
+        operations: of(Role::Operations).remove(0),
+    };
     // the demo collector works every queue, so the close has someone to give cases to
     crate::collections::cases::put_collector(
         app,
@@ -249,11 +307,43 @@ pub async fn seed(app: &App, customers_wanted: usize) -> Result<DemoReport, Serv
         made += 1;
     }
     let count = customers::import_csv(app, &admin, rows.as_bytes()).await?;
-    Ok(DemoReport {
+    let mut report = DemoReport {
         users,
         products: catalogue.len(),
         customers: count,
-    })
+        history: None,
+        pipeline: 0,
+    };
+    if let Some(until) = history_until {
+        let ids = customer_ids(app, &admin).await?;
+        // three in four customers come to the bank in the history, the rest today
+        let (past, now) = ids.split_at(ids.len() * 3 / 4);
+        report.history = Some(history::live(app, &staff, past, until, progress).await?);
+        let today = app.business_date().await?;
+        report.pipeline = pipeline::today(app, &staff, now, today).await?;
+    }
+    Ok(report)
+}
+
+/// Every customer's id, oldest first.
+async fn customer_ids(app: &App, admin: &Actor) -> Result<Vec<i64>, ServiceError> {
+    let mut ids = Vec::new();
+    loop {
+        let page = customers::search(
+            app,
+            admin,
+            &customers::SearchInput {
+                after_id: ids.last().copied(),
+                limit: Some(500),
+                ..Default::default()
+            },
+        )
+        .await?;
+        if page.is_empty() {
+            return Ok(ids);
+        }
+        ids.extend(page.iter().map(|c| c.id));
+    }
 }
 
 #[cfg(test)]
@@ -264,10 +354,10 @@ mod tests {
     #[tokio::test]
     async fn the_demo_bank_seeds() {
         for (app, admin, t) in apps().await {
-            let report = seed(&app, 50).await.unwrap();
+            let report = seed(&app, 50, None, &|_| {}).await.unwrap();
             assert_eq!(
                 (report.users.len(), report.products, report.customers),
-                (8, 3, 50),
+                (12, 3, 50),
                 "{}",
                 t.label
             );
