@@ -11,6 +11,7 @@ mod api_reports;
 mod api_service_desk;
 mod api_servicing;
 mod api_warnings;
+pub mod charts;
 mod console;
 mod console_origination;
 pub mod export;
