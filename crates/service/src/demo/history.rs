@@ -405,7 +405,20 @@ pub(super) async fn contract_and_disburse(
     dice: &mut Dice,
 ) -> Result<i64, ServiceError> {
     let c = sign_contract(app, ops, application_id).await?;
-    let source = if dice.below(5) == 0 { "BANK-A" } else { "OWN" };
+    // one loan in five is funded by the partner bank while its limit lasts
+    let amount = applications::get(app, ops, application_id)
+        .await?
+        .approved_amount
+        .map_or(0, |m| m.amount_minor());
+    let partner_has_room = applications::funding_sources(app, ops)
+        .await?
+        .iter()
+        .any(|f| f.code == "BANK-A" && f.available.amount_minor() >= amount);
+    let source = if dice.below(5) == 0 && partner_has_room {
+        "BANK-A"
+    } else {
+        "OWN"
+    };
     let key = format!("demo-disburse-{application_id}");
     let d = disbursement::disburse(
         app,
