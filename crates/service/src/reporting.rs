@@ -1,7 +1,9 @@
 //! Reports (报表) computed from what the close keeps: portfolio quality from the
 //! portfolio snapshot of a date, the cash-flow projection from the open schedules, and
 //! roll rates and vintage curves from the book kept at each month end (the close of a
-//! month's last day writes one row per serviced loan, `loan_month_ends`).
+//! month's last day writes one row per serviced loan, `loan_month_ends`); the reports of
+//! a period's work ([`activity`]), of each officer ([`officers`]), of a scorecard
+//! ([`model`]) and of the funding sources ([`liquidity`]).
 //! The figures themselves are `loanbook_core::reporting`'s; this module reads the rows
 //! and shapes the answer (money as 2-decimal strings, ratios as decimal strings).
 
@@ -14,6 +16,33 @@ use serde::Serialize;
 
 use crate::collections::money;
 use crate::{Actor, App, Permission, ServiceError};
+
+pub mod activity;
+pub mod liquidity;
+pub mod model;
+pub mod officers;
+#[cfg(test)]
+mod performance_tests;
+#[cfg(test)]
+mod tests;
+
+pub use activity::{
+    CollectionPerformanceView, QueueRecovery, approval_funnel, collection_performance,
+};
+pub use liquidity::{FundingLiquidityView, liquidity};
+pub use model::{ModelPerformanceView, ScoreBandView, model_performance};
+pub use officers::{OfficerPerformanceView, OfficerView, officer_performance};
+
+/// Refuses a period whose end `to` is before its start `from`.
+fn check_period(from: NaiveDate, to: NaiveDate) -> Result<(), ServiceError> {
+    if to < from {
+        return Err(ServiceError::invalid(
+            "to",
+            format!("{to} is before from {from}"),
+        ));
+    }
+    Ok(())
+}
 
 /// Portfolio quality at a date.
 #[derive(Clone, Debug, Serialize)]
@@ -151,34 +180,52 @@ pub async fn cash_flow(
     months: u32,
 ) -> Result<Vec<CashFlowMonth>, ServiceError> {
     actor.require(Permission::LoanRead)?;
+    check_months(months)?;
+    let today = app.business_date().await?;
+    let expected: Vec<Expected> = expected(app).await?.into_iter().map(|(_, e)| e).collect();
+    Ok(projection(&expected, today, months)
+        .into_iter()
+        .map(cash_flow_month)
+        .collect())
+}
+
+/// Refuses a projection of no months or of more than [`MAX_PROJECTION_MONTHS`].
+fn check_months(months: u32) -> Result<(), ServiceError> {
     if !(1..=MAX_PROJECTION_MONTHS).contains(&months) {
         return Err(ServiceError::invalid(
             "months",
             format!("must be from 1 to {MAX_PROJECTION_MONTHS}"),
         ));
     }
-    let today = app.business_date().await?;
-    let expected: Vec<Expected> = loanbook_store::reporting::expected_by_month(app.db())
+    Ok(())
+}
+
+/// What the open schedules expect, by funding source and due month.
+async fn expected(app: &App) -> Result<Vec<(String, Expected)>, ServiceError> {
+    Ok(loanbook_store::reporting::expected_by_month(app.db())
         .await?
         .into_iter()
-        .filter_map(|(month, principal, interest, count)| {
-            Some(Expected {
-                due_date: NaiveDate::parse_from_str(&format!("{month}-01"), "%Y-%m-%d").ok()?,
-                principal,
-                interest,
-                installments: usize::try_from(count).unwrap_or(0),
-            })
-        })
-        .collect();
-    Ok(projection(&expected, today, months)
-        .into_iter()
-        .map(|m| CashFlowMonth {
-            month: m.month,
-            principal: money(m.principal),
-            interest: money(m.interest),
-            installments: m.installments,
+        .filter_map(|r| {
+            let due_date =
+                NaiveDate::parse_from_str(&format!("{}-01", r.month), "%Y-%m-%d").ok()?;
+            let e = Expected {
+                due_date,
+                principal: r.principal_minor,
+                interest: r.interest_minor,
+                installments: usize::try_from(r.installments).unwrap_or(0),
+            };
+            Some((r.funding_source, e))
         })
         .collect())
+}
+
+fn cash_flow_month(m: loanbook_core::reporting::cashflow::Month) -> CashFlowMonth {
+    CashFlowMonth {
+        month: m.month,
+        principal: money(m.principal),
+        interest: money(m.interest),
+        installments: m.installments,
+    }
 }
 
 /// A month `YYYY-MM` as `year * 12 + month - 1`.
@@ -305,251 +352,4 @@ pub async fn vintages(app: &App, actor: &Actor) -> Result<Vec<VintageView>, Serv
             ever_30dpd: c.ever_30dpd.iter().map(ToString::to_string).collect(),
         })
         .collect())
-}
-
-/// Collection performance from `from` to `to` (business dates).
-#[derive(Clone, Debug, Serialize)]
-pub struct CollectionPerformanceView {
-    /// First business date.
-    pub from: NaiveDate,
-    /// Last business date.
-    pub to: NaiveDate,
-    /// Call attempts.
-    pub attempts: i64,
-    /// Calls that reached an obligor and discussed the debt.
-    pub contacts: i64,
-    /// Contacts ÷ attempts.
-    pub contact_rate: String,
-    /// Promises kept.
-    pub promises_kept: i64,
-    /// Promises broken.
-    pub promises_broken: i64,
-    /// Kept ÷ (kept + broken).
-    pub promise_kept_rate: String,
-    /// Per queue: cases open in the period and what their loans received meanwhile.
-    pub recovery: Vec<QueueRecovery>,
-}
-
-/// What one queue recovered.
-#[derive(Clone, Debug, Serialize)]
-pub struct QueueRecovery {
-    /// M1, M2, M3 or M4+.
-    pub queue: String,
-    /// Cases open on some day of the period.
-    pub cases: i64,
-    /// Received while the case was open.
-    pub recovered: String,
-}
-
-/// Collection performance from `from` to `to`: contact rate, promise-kept rate and
-/// recovery by queue.
-///
-/// # Errors
-/// Forbidden without `loan:read`; [`ServiceError::Invalid`] naming `to` when it is
-/// before `from`.
-pub async fn collection_performance(
-    app: &App,
-    actor: &Actor,
-    from: NaiveDate,
-    to: NaiveDate,
-) -> Result<CollectionPerformanceView, ServiceError> {
-    use loanbook_core::post_loan::collections::PromiseStatus;
-    use loanbook_core::post_loan::contact::{Outcome, Party};
-    use loanbook_core::reporting::collections::{Calls, Recovery, performance};
-    actor.require(Permission::LoanRead)?;
-    if to < from {
-        return Err(ServiceError::invalid(
-            "to",
-            format!("{to} is before from {from}"),
-        ));
-    }
-    let (f, t) = (from.to_string(), to.to_string());
-    let store = loanbook_store::reporting::calls(app.db(), &f, &t).await?;
-    let calls: Vec<Calls> = store
-        .iter()
-        .filter_map(|(party, outcome, count)| {
-            Some(Calls {
-                party: Party::parse(party)?,
-                outcome: Outcome::parse(outcome)?,
-                count: *count,
-            })
-        })
-        .collect();
-    let promises: Vec<(PromiseStatus, i64)> =
-        loanbook_store::reporting::promises_judged(app.db(), &f, &t)
-            .await?
-            .into_iter()
-            .filter_map(|(status, n)| match status.as_str() {
-                "kept" => Some((PromiseStatus::Kept, n)),
-                "broken" => Some((PromiseStatus::Broken, n)),
-                _ => None,
-            })
-            .collect();
-    let recovery = loanbook_store::reporting::recovered_by_queue(app.db(), &f, &t)
-        .await?
-        .into_iter()
-        .map(|(queue, cases, recovered)| Recovery {
-            queue,
-            cases,
-            recovered,
-        })
-        .collect();
-    let p = performance(&calls, &promises, recovery);
-    Ok(CollectionPerformanceView {
-        from,
-        to,
-        attempts: p.attempts,
-        contacts: p.contacts,
-        contact_rate: p.contact_rate.to_string(),
-        promises_kept: p.promises_kept,
-        promises_broken: p.promises_broken,
-        promise_kept_rate: p.promise_kept_rate.to_string(),
-        recovery: p
-            .recovery
-            .into_iter()
-            .map(|r| QueueRecovery {
-                queue: r.queue,
-                cases: r.cases,
-                recovered: money(r.recovered),
-            })
-            .collect(),
-    })
-}
-
-/// The approval funnel of the applications created from `from` to `to` (calendar
-/// dates of their creation, UTC).
-///
-/// # Errors
-/// Forbidden without `application:read`; [`ServiceError::Invalid`] naming `to` when it is
-/// before `from`.
-pub async fn approval_funnel(
-    app: &App,
-    actor: &Actor,
-    from: NaiveDate,
-    to: NaiveDate,
-) -> Result<loanbook_core::reporting::funnel::Funnel, ServiceError> {
-    use loanbook_core::reporting::funnel::{Path, funnel};
-    actor.require(Permission::ApplicationRead)?;
-    if to < from {
-        return Err(ServiceError::invalid(
-            "to",
-            format!("{to} is before from {from}"),
-        ));
-    }
-    let until = to.succ_opt().unwrap_or(to);
-    let at = |t: &Option<String>| {
-        t.as_deref()
-            .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
-            .map(|t| t.with_timezone(&chrono::Utc))
-    };
-    let paths: Vec<Path> = loanbook_store::reporting::application_paths(
-        app.db(),
-        &from.to_string(),
-        &until.to_string(),
-    )
-    .await?
-    .iter()
-    .map(
-        |(submitted, decided, [approved, declined, contracted, disbursed])| Path {
-            submitted_at: at(submitted),
-            decided_at: at(decided),
-            approved: *approved,
-            declined: *declined,
-            contracted: *contracted,
-            disbursed: *disbursed,
-        },
-    )
-    .collect();
-    Ok(funnel(&paths))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::loans;
-    use crate::servicing::repayments::repay;
-    use crate::servicing::tests::{bank, book, close_through, d, pay};
-    use crate::test_support::apps;
-
-    /// Two loans booked on 2026-11-23; the second pays its first installment, the first
-    /// does not: at the close of 12-24 PAR1 is the first loan's share of the principal,
-    /// and the December projection holds the first loan's arrears.
-    #[tokio::test]
-    async fn figures_equal_the_direct_calculation_on_a_crafted_book() {
-        for (app, admin, t) in apps().await {
-            let customer = bank(&app, &admin).await;
-            let late = book(&app, &admin, customer, "12000", "0.12", 12).await;
-            let good = book(&app, &admin, customer, "36000", "0.12", 12).await;
-            close_through(&app, &admin, d(2026, 12, 22)).await;
-            let first = loans::schedule(&app, &admin, good).await.unwrap()[0].total;
-            repay(&app, &admin, good, &pay(&first.to_string()), None)
-                .await
-                .unwrap();
-            close_through(&app, &admin, d(2026, 12, 24)).await;
-            let p_late = loans::get(&app, &admin, late)
-                .await
-                .unwrap()
-                .principal_outstanding
-                .amount_minor();
-            let p_good = loans::get(&app, &admin, good)
-                .await
-                .unwrap()
-                .principal_outstanding
-                .amount_minor();
-            let q = portfolio(&app, &admin, None, None).await.unwrap();
-            assert_eq!(q.business_date, d(2026, 12, 24), "{}", t.label);
-            assert_eq!(q.loans, 2);
-            assert_eq!(q.principal, money(p_late + p_good));
-            assert_eq!(
-                q.par1,
-                loanbook_core::reporting::ratio(p_late, p_late + p_good).to_string()
-            );
-            assert_eq!(
-                (q.par30.as_str(), q.npl_ratio.as_str()),
-                ("0.0000", "0.0000")
-            );
-            let other = portfolio(&app, &admin, Some(d(2026, 12, 25)), None).await;
-            assert!(matches!(other, Err(ServiceError::Invalid(_))), "{other:?}");
-
-            let s_late = loans::schedule(&app, &admin, late).await.unwrap();
-            let s_good = loans::schedule(&app, &admin, good).await.unwrap();
-            let flow = cash_flow(&app, &admin, 2).await.unwrap();
-            assert_eq!(flow[0].month, "2026-12");
-            assert_eq!(
-                flow[0].principal,
-                s_late[0].principal.to_string(),
-                "{}",
-                t.label
-            );
-            assert_eq!(flow[0].installments, 1);
-            assert_eq!(flow[1].month, "2027-01");
-            let jan = s_late[1].principal.amount_minor() + s_good[1].principal.amount_minor();
-            assert_eq!(flow[1].principal, money(jan));
-            assert_eq!(flow[1].installments, 2);
-
-            // through January: at the end of December the late loan is in M1 (8 days) and
-            // the other current; at the end of January the late one is in M2 (39 days) and
-            // the other, its second installment unpaid, in M1
-            close_through(&app, &admin, d(2027, 1, 31)).await;
-            let rolls = roll_rates(&app, &admin, "2027-01").await.unwrap();
-            assert_eq!(rolls[0].from, "current");
-            assert_eq!(rolls[0].to[1], "1.0000", "{}", t.label);
-            assert_eq!(rolls[1].from, "M1");
-            assert_eq!(rolls[1].to[2], "1.0000", "{}", t.label);
-            assert_eq!(rolls[1].principal, money(p_late));
-            let bad = roll_rates(&app, &admin, "2027-13").await;
-            assert!(matches!(bad, Err(ServiceError::Invalid(_))), "{bad:?}");
-            let none = roll_rates(&app, &admin, "2026-06").await;
-            assert!(matches!(none, Err(ServiceError::NotFound(_))), "{none:?}");
-            // the November cohort: 12,000.00 of 48,000.00 was 30+ days past due at the end
-            // of its second month on book
-            let v = vintages(&app, &admin).await.unwrap();
-            assert_eq!(v.len(), 1);
-            assert_eq!(
-                (v[0].cohort.as_str(), v[0].loans, v[0].disbursed.as_str()),
-                ("2026-11", 2, "48000.00")
-            );
-            assert_eq!(v[0].ever_30dpd, ["0.0000", "0.2500"], "{}", t.label);
-        }
-    }
 }

@@ -4,25 +4,52 @@ use sqlx::Row;
 
 use crate::{Db, StoreError};
 
-/// What the schedules of loans still serviced expect, by due month (`YYYY-MM`): principal
-/// and interest not yet paid, installments.
+mod performance;
+
+pub use performance::{
+    OfficerCell, ScoredLoanRow, officer_applications, officer_book, officer_disbursements,
+    scored_loans,
+};
+
+/// What the schedules of loans still serviced expect, by funding source and due month
+/// (`YYYY-MM`): principal and interest not yet paid, installments. The cash-flow
+/// projection adds up the sources; funding-source liquidity keeps them apart.
 ///
 /// # Errors
 /// A database error.
-pub async fn expected_by_month(db: &Db) -> Result<Vec<(String, i64, i64, i64)>, StoreError> {
+pub async fn expected_by_month(db: &Db) -> Result<Vec<ExpectedRow>, StoreError> {
     let rows = sqlx::query(
-        "SELECT substr(i.due_date, 1, 7), \
+        "SELECT b.funding_source, substr(i.due_date, 1, 7), \
          CAST(SUM(i.principal_minor - i.paid_principal_minor) AS BIGINT), \
          CAST(SUM(i.interest_minor - i.paid_interest_minor) AS BIGINT), COUNT(*) \
          FROM installments i JOIN loan_balances b ON b.loan_id = i.loan_id \
          WHERE i.status <> 'paid' AND b.active = 1 \
-         GROUP BY substr(i.due_date, 1, 7) ORDER BY 1",
+         GROUP BY b.funding_source, substr(i.due_date, 1, 7) ORDER BY 1, 2",
     )
     .fetch_all(db.pool())
     .await?;
     rows.iter()
-        .map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?, r.try_get(3)?)))
+        .map(|r| {
+            Ok(ExpectedRow {
+                funding_source: r.try_get(0)?,
+                month: r.try_get(1)?,
+                principal_minor: r.try_get(2)?,
+                interest_minor: r.try_get(3)?,
+                installments: r.try_get(4)?,
+            })
+        })
         .collect()
+}
+
+/// What the open installments of one funding source's loans expect in one due month.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[allow(missing_docs)]
+pub struct ExpectedRow {
+    pub funding_source: String,
+    pub month: String,
+    pub principal_minor: i64,
+    pub interest_minor: i64,
+    pub installments: i64,
 }
 
 /// Keeps the book at the end of `month` (`YYYY-MM`): one row per serviced loan, from its
@@ -199,6 +226,49 @@ pub async fn application_paths(
                 r.try_get(2)?,
                 [flag(r, 3)?, flag(r, 4)?, flag(r, 5)?, flag(r, 6)?],
             ))
+        })
+        .collect()
+}
+
+/// A funding source with what is drawn on it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[allow(missing_docs)]
+pub struct FundingPositionRow {
+    pub code: String,
+    pub name: String,
+    pub currency: String,
+    pub status: String,
+    pub limit_minor: i64,
+    /// What disbursements may still draw (the limit less everything ever disbursed).
+    pub available_minor: i64,
+    /// Principal outstanding of the serviced loans it funded.
+    pub drawn_minor: i64,
+}
+
+/// Every funding source with the principal outstanding of the serviced loans it funded.
+///
+/// # Errors
+/// A database error.
+pub async fn funding_positions(db: &Db) -> Result<Vec<FundingPositionRow>, StoreError> {
+    let rows = sqlx::query(
+        "SELECT f.code, f.name, f.currency, f.status, f.limit_minor, f.available_minor, \
+         CAST(COALESCE(SUM(b.principal_outstanding_minor), 0) AS BIGINT) \
+         FROM funding_sources f LEFT JOIN loan_balances b ON b.funding_source = f.code AND b.active = 1 \
+         GROUP BY f.code, f.name, f.currency, f.status, f.limit_minor, f.available_minor ORDER BY f.code",
+    )
+    .fetch_all(db.pool())
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(FundingPositionRow {
+                code: r.try_get(0)?,
+                name: r.try_get(1)?,
+                currency: r.try_get(2)?,
+                status: r.try_get(3)?,
+                limit_minor: r.try_get(4)?,
+                available_minor: r.try_get(5)?,
+                drawn_minor: r.try_get(6)?,
+            })
         })
         .collect()
 }

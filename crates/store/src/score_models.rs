@@ -186,6 +186,33 @@ pub async fn scores(db: &Db, model_id: i64) -> Result<Vec<(String, i64)>, StoreE
         .collect()
 }
 
+/// The date of the newest score of model `model_id`.
+///
+/// # Errors
+/// A database error.
+pub async fn newest_score_date(db: &Db, model_id: i64) -> Result<Option<String>, StoreError> {
+    Ok(
+        sqlx::query_scalar("SELECT MAX(scored_on) FROM model_scores WHERE model_id = $1")
+            .bind(model_id)
+            .fetch_one(db.pool())
+            .await?,
+    )
+}
+
+/// The scores model `model_id` gave on `from` (a date) or later.
+///
+/// # Errors
+/// A database error.
+pub async fn scores_since(db: &Db, model_id: i64, from: &str) -> Result<Vec<i64>, StoreError> {
+    Ok(sqlx::query_scalar(
+        "SELECT score FROM model_scores WHERE model_id = $1 AND scored_on >= $2 ORDER BY id",
+    )
+    .bind(model_id)
+    .bind(from)
+    .fetch_all(db.pool())
+    .await?)
+}
+
 /// The champions and challengers without their documents: (id, name, version, status,
 /// challenger share, updated_at).
 ///

@@ -1,6 +1,7 @@
 //! `/api/v1/reports`: portfolio quality (PAR, NPL ratio, five-tier distribution,
 //! provision coverage) from the close's snapshot, the cash-flow projection from the open
-//! schedules, roll rates and vintage curves from the month ends the close keeps.
+//! schedules, roll rates and vintage curves from the month ends the close keeps; collection,
+//! approval, officer and model performance; funding-source liquidity.
 
 use axum::Router;
 use axum::extract::{Query, State};
@@ -128,6 +129,65 @@ async fn approvals(
     ok(reporting::approval_funnel(&s.app, &actor, from, to).await?)
 }
 
+#[utoipa::path(get, path = "/api/v1/reports/officers", tag = "reports",
+    params(("from" = String, Query, description = "first business date"), ("to" = String, Query, description = "last business date")),
+    security(("bearer" = [])),
+    responses((status = 200, description = "per officer (who created the application), largest book first: applications submitted in the period, approved, declined, approval rate; loans disbursed and amount; loans and principal outstanding now, PAR30 and NPL ratio of that book"),
+              (status = 422, description = "from or to refused")))]
+async fn officers(
+    State(s): State<AppState>,
+    Authenticated(actor, _): Authenticated,
+    Query(q): Query<PeriodQuery>,
+) -> ApiResult {
+    let (from, to) = (
+        date("from", q.from.as_deref())?,
+        date("to", q.to.as_deref())?,
+    );
+    ok(reporting::officer_performance(&s.app, &actor, from, to).await?)
+}
+
+#[derive(Deserialize)]
+struct ModelQuery {
+    model_id: Option<String>,
+}
+
+#[utoipa::path(get, path = "/api/v1/reports/models", tag = "reports",
+    params(("model_id" = Option<i64>, Query, description = "a registered model (default: the champion, else the newest version)")),
+    security(("bearer" = [])),
+    responses((status = 200, description = "score bands (training deciles, else 50 points) with the loans three months on book, how many were ever 30+ days past due and the bad rate; the overall bad rate; PSI of the last three months' scores against training"),
+              (status = 404, description = "no such model, or none registered"), (status = 422, description = "model_id refused")))]
+async fn models(
+    State(s): State<AppState>,
+    Authenticated(actor, _): Authenticated,
+    Query(q): Query<ModelQuery>,
+) -> ApiResult {
+    let id = match q
+        .model_id
+        .as_deref()
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+    {
+        None => None,
+        Some(text) => Some(text.parse::<i64>().map_err(|_| {
+            ServiceError::invalid("model_id", format!("'{text}' is not a model id"))
+        })?),
+    };
+    ok(reporting::model_performance(&s.app, &actor, id).await?)
+}
+
+#[utoipa::path(get, path = "/api/v1/reports/liquidity", tag = "reports",
+    params(("months" = Option<u32>, Query, description = "months of expected inflows from the business date's (default 12, at most 120)")),
+    security(("bearer" = [])),
+    responses((status = 200, description = "per funding source: limit, drawn (principal outstanding it funded), available, utilisation, lendable, and the principal and interest its loans' schedules expect back per month"),
+              (status = 422, description = "months refused")))]
+async fn liquidity(
+    State(s): State<AppState>,
+    Authenticated(actor, _): Authenticated,
+    Query(q): Query<CashFlowQuery>,
+) -> ApiResult {
+    ok(reporting::liquidity(&s.app, &actor, q.months.unwrap_or(12)).await?)
+}
+
 /// The routes.
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -137,9 +197,15 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/reports/vintages", get(vintages))
         .route("/api/v1/reports/collections", get(collections))
         .route("/api/v1/reports/approvals", get(approvals))
+        .route("/api/v1/reports/officers", get(officers))
+        .route("/api/v1/reports/models", get(models))
+        .route("/api/v1/reports/liquidity", get(liquidity))
 }
 
 /// The OpenAPI document of these routes (merged into the whole).
 #[derive(OpenApi)]
-#[openapi(paths(portfolio, cash_flow, roll_rates, vintages, collections, approvals), tags((name = "reports")))]
+#[openapi(
+    paths(portfolio, cash_flow, roll_rates, vintages, collections, approvals, officers, models, liquidity),
+    tags((name = "reports"))
+)]
 pub struct ReportsDoc;

@@ -611,6 +611,25 @@ fn endpoints() -> Vec<(
             Some(json!({"until": "2026-11-22"})),
         ),
         ("GET", "/api/v1/eod/runs", Some(Permission::LoanRead), None),
+        (
+            "GET",
+            "/api/v1/reports/officers?from=2026-11-01&to=2026-11-30",
+            Some(Permission::LoanRead),
+            None,
+        ),
+        // no model is registered: an allowed call answers 404
+        (
+            "GET",
+            "/api/v1/reports/models",
+            Some(Permission::LoanRead),
+            None,
+        ),
+        (
+            "GET",
+            "/api/v1/reports/liquidity?months=3",
+            Some(Permission::LoanRead),
+            None,
+        ),
         // loan operations: loan 999 and request 999 do not exist, so an allowed call
         // answers 404 (or 422) and changes nothing
         (

@@ -1,7 +1,8 @@
 //! The figures of the reports (报表): portfolio quality (PAR, NPL ratio, five-tier
-//! distribution, provision coverage), roll rates between buckets, vintage curves and the
-//! cash-flow projection — pure calculations on rows the store reads, so each figure can be
-//! checked against a direct calculation on a crafted portfolio.
+//! distribution, provision coverage), roll rates between buckets, vintage curves, the
+//! cash-flow projection, officer and model performance and funding-source liquidity —
+//! pure calculations on rows the store reads, so each figure can be checked against a
+//! direct calculation on a crafted portfolio.
 //!
 //! Ratios are `Decimal` fractions rounded half up to 4 places (`0.0325` is 3.25 %); a
 //! ratio over an empty base is zero.
@@ -9,6 +10,9 @@
 pub mod cashflow;
 pub mod collections;
 pub mod funnel;
+pub mod liquidity;
+pub mod model;
+pub mod officers;
 pub mod portfolio;
 pub mod roll_rate;
 pub mod vintage;

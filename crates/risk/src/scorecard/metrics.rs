@@ -1,6 +1,7 @@
 //! How well scores separate goods from bads: AUC, Gini, KS, PSI, bands, calibration.
 //! Scores here are "higher is safer" (scorecard points).
 
+use rust_decimal::{Decimal, RoundingStrategy};
 use serde::{Deserialize, Serialize};
 
 /// The area under the ROC curve: the chance that a random good scores above a random
@@ -107,6 +108,28 @@ pub fn psi_against_deciles(cuts: &[f64], actual: &[f64]) -> f64 {
             (a - expected) * (a / expected).ln()
         })
         .sum()
+}
+
+/// The lowest whole score of each training decile bin above the first: a whole score
+/// `s` is in the bin of the cuts `c ≤ s`, that is of the cuts with `⌈c⌉ ≤ s`. `None`
+/// unless there are nine cuts. For reports that band live scores like training.
+pub fn decile_floors(cuts: &[f64]) -> Option<Vec<i64>> {
+    (cuts.len() == 9 && cuts.iter().all(|c| c.is_finite()))
+        .then(|| cuts.iter().map(|c| c.ceil() as i64).collect())
+}
+
+/// PSI of whole-number `scores` against the training decile `cuts`
+/// ([`psi_against_deciles`]), half up to 4 places: the exact value reports carry. `None`
+/// without nine cuts or without scores.
+pub fn psi_of_scores(cuts: &[f64], scores: &[i64]) -> Option<Decimal> {
+    if cuts.len() != 9 || scores.is_empty() {
+        return None;
+    }
+    let actual: Vec<f64> = scores.iter().map(|s| *s as f64).collect();
+    let psi = Decimal::from_f64_retain(psi_against_deciles(cuts, &actual))?;
+    let mut psi = psi.round_dp_with_strategy(4, RoundingStrategy::MidpointAwayFromZero);
+    psi.rescale(4);
+    Some(psi)
 }
 
 /// PSI of one month's live scores against training.
@@ -259,6 +282,25 @@ mod tests {
         let shifted = vec![95.0; 50];
         let v = psi_against_deciles(&cuts, &shifted);
         assert!((v - 8.28).abs() < 0.01, "{v}");
+    }
+
+    #[test]
+    fn live_scores_are_banded_and_measured_like_training() {
+        let cuts = [
+            467.0, 484.0, 497.0, 510.0, 523.0, 535.0, 546.0, 562.0, 580.5,
+        ];
+        let floors = decile_floors(&cuts).unwrap();
+        assert_eq!(floors, [467, 484, 497, 510, 523, 535, 546, 562, 581]);
+        assert_eq!(decile_floors(&cuts[..3]), None);
+        // one score per training bin: no shift
+        let even = [400, 470, 490, 500, 515, 530, 540, 550, 570, 600];
+        assert_eq!(psi_of_scores(&cuts, &even).unwrap().to_string(), "0.0000");
+        // all in the lowest bin: (1 − 0.1)·ln(10) + 9 × (0.0001 − 0.1)·ln(0.001)
+        // = 2.07233 + 9 × 0.69009 = 8.2831
+        let low = psi_of_scores(&cuts, &[400; 20]).unwrap();
+        assert_eq!(low.to_string(), "8.2831");
+        assert_eq!(psi_of_scores(&cuts, &[]), None);
+        assert_eq!(psi_of_scores(&[], &[500]), None);
     }
 
     #[test]
