@@ -253,7 +253,9 @@ pub async fn run(location: &Location, args: &ServeArgs) -> Result<String, CliErr
             let open = app.business_date().await?;
             let until = (open < today).then_some(today);
             if until.is_some() {
-                println!("living the demo bank's days from {open} to {today}, with the daily close each evening…");
+                println!(
+                    "living the demo bank's days from {open} to {today}, with the daily close each evening…"
+                );
             }
             let report = demo::seed(&app, args.demo_customers, until, &|month| {
                 println!("  {}", month.format("%Y-%m"));
@@ -268,7 +270,12 @@ pub async fn run(location: &Location, args: &ServeArgs) -> Result<String, CliErr
             if let Some(h) = &report.history {
                 println!(
                     "  history: {} days closed, {} applications, {} loans, {} repayments, {} written off; {} applications in today's pipeline",
-                    h.days_closed, h.applications, h.loans, h.repayments, h.written_off, report.pipeline
+                    h.days_closed,
+                    h.applications,
+                    h.loans,
+                    h.repayments,
+                    h.written_off,
+                    report.pipeline
                 );
             }
             for (user, role, password) in &report.users {

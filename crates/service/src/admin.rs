@@ -92,3 +92,16 @@ pub fn generate_password() -> String {
 pub async fn user(app: &App, username: &str) -> Result<Option<UserRow>, ServiceError> {
     Ok(users::by_username(app.db().pool(), username).await?)
 }
+
+/// The audit log, newest first, filtered by entity, entity id and actor.
+///
+/// # Errors
+/// Forbidden without `audit:read`.
+pub async fn audit_log(
+    app: &App,
+    actor: &Actor,
+    filter: &loanbook_store::audit::AuditFilter,
+) -> Result<Vec<loanbook_store::audit::AuditRecord>, ServiceError> {
+    actor.require(crate::Permission::AuditRead)?;
+    Ok(loanbook_store::audit::query(app.db(), filter).await?)
+}

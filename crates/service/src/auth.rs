@@ -830,6 +830,47 @@ pub async fn revoke_api_token(app: &App, actor: &Actor, id: i64) -> Result<(), S
     Ok(())
 }
 
+/// The console languages a user may choose.
+pub const LANGUAGES: [&str; 2] = ["zh-CN", "en"];
+
+/// The console language of the acting user (`zh-CN` or `en`).
+///
+/// # Errors
+/// A database error.
+pub async fn language(app: &App, actor: &Actor) -> Result<String, ServiceError> {
+    Ok(users::by_username(app.db().pool(), &actor.username)
+        .await?
+        .map_or_else(|| LANGUAGES[0].to_owned(), |u| u.language))
+}
+
+/// Keeps the acting user's console language, so it follows them to every device.
+///
+/// # Errors
+/// [`ServiceError::Invalid`] naming `language` when it is not one of [`LANGUAGES`].
+pub async fn set_language(app: &App, actor: &Actor, language: &str) -> Result<(), ServiceError> {
+    if !LANGUAGES.contains(&language) {
+        return Err(ServiceError::invalid(
+            "language",
+            format!("must be one of {}", LANGUAGES.join(", ")),
+        ));
+    }
+    let before = self::language(app, actor).await?;
+    let mut tx = app.db().begin().await?;
+    users::set_language(&mut tx, actor.user_id, language).await?;
+    record(
+        &mut tx,
+        actor,
+        "user.language",
+        "user",
+        &actor.user_id.to_string(),
+        Some(serde_json::json!({ "language": before })),
+        Some(serde_json::json!({ "language": language })),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -281,3 +281,47 @@ pub async fn transactions(
     }
     Ok(out)
 }
+
+/// One change of a loan's five-tier class (五级分类).
+#[derive(Clone, Debug, Serialize)]
+pub struct ClassChange {
+    /// The business date of the change.
+    pub business_date: String,
+    /// The class before.
+    pub from_class: String,
+    /// The class after.
+    pub to_class: String,
+    /// Days past due then.
+    pub dpd: i64,
+    /// Why (the close's rule, or an override's reason).
+    pub reason: String,
+    /// Who (the close, or the approver of an override).
+    pub by: String,
+}
+
+/// The class history of loan `id`, oldest first.
+///
+/// # Errors
+/// Forbidden without `loan:read`; not found.
+pub async fn class_history(
+    app: &App,
+    actor: &Actor,
+    id: i64,
+) -> Result<Vec<ClassChange>, ServiceError> {
+    actor.require(Permission::LoanRead)?;
+    load(app, id).await?;
+    Ok(store::class_history(app.db(), id)
+        .await?
+        .into_iter()
+        .map(
+            |(business_date, from_class, to_class, dpd, reason, by)| ClassChange {
+                business_date,
+                from_class,
+                to_class,
+                dpd,
+                reason,
+                by,
+            },
+        )
+        .collect())
+}

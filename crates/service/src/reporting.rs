@@ -21,6 +21,7 @@ pub mod activity;
 pub mod liquidity;
 pub mod model;
 pub mod officers;
+pub mod overview;
 #[cfg(test)]
 mod performance_tests;
 #[cfg(test)]
@@ -32,6 +33,7 @@ pub use activity::{
 pub use liquidity::{FundingLiquidityView, liquidity};
 pub use model::{ModelPerformanceView, ScoreBandView, model_performance};
 pub use officers::{OfficerPerformanceView, OfficerView, officer_performance};
+pub use overview::{MonthView, monthly_overview};
 
 /// Refuses a period whose end `to` is before its start `from`.
 fn check_period(from: NaiveDate, to: NaiveDate) -> Result<(), ServiceError> {

@@ -884,3 +884,32 @@ pub async fn update_texts(
     }
     Ok(q.bind(id).execute(&mut **tx).await?.rows_affected())
 }
+
+/// One change of a loan's five-tier class: (business date, from, to, DPD, reason, by).
+pub type ClassChangeRow = (String, String, String, i64, String, String);
+
+/// A loan's class changes, oldest first.
+///
+/// # Errors
+/// A database error.
+pub async fn class_history(db: &Db, loan_id: i64) -> Result<Vec<ClassChangeRow>, StoreError> {
+    let rows = sqlx::query(
+        "SELECT business_date, from_class, to_class, dpd, reason, created_by FROM class_history \
+         WHERE loan_id = $1 ORDER BY id",
+    )
+    .bind(loan_id)
+    .fetch_all(db.pool())
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok((
+                r.try_get(0)?,
+                r.try_get(1)?,
+                r.try_get(2)?,
+                r.try_get(3)?,
+                r.try_get(4)?,
+                r.try_get(5)?,
+            ))
+        })
+        .collect()
+}

@@ -272,3 +272,44 @@ pub async fn funding_positions(db: &Db) -> Result<Vec<FundingPositionRow>, Store
         })
         .collect()
 }
+
+/// Money moved per month `YYYY-MM` and transaction kind: (month, kind, sum of minor
+/// units), oldest first, of the given kinds.
+///
+/// # Errors
+/// A database error.
+pub async fn moved_by_month(
+    db: &Db,
+    kinds: &[&str],
+) -> Result<Vec<(String, String, i64)>, StoreError> {
+    let list = kinds
+        .iter()
+        .map(|k| format!("'{}'", k.replace('\'', "")))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let rows = sqlx::query(&format!(
+        "SELECT SUBSTR(business_date, 1, 7) AS month, kind, CAST(SUM(amount_minor) AS BIGINT) \
+         FROM loan_transactions WHERE kind IN ({list}) GROUP BY SUBSTR(business_date, 1, 7), kind ORDER BY 1, 2"
+    ))
+    .fetch_all(db.pool())
+    .await?;
+    rows.iter()
+        .map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?)))
+        .collect()
+}
+
+/// The book at each month end: (month, loans, principal in minor units), oldest first.
+///
+/// # Errors
+/// A database error.
+pub async fn book_by_month_end(db: &Db) -> Result<Vec<(String, i64, i64)>, StoreError> {
+    let rows = sqlx::query(
+        "SELECT month, COUNT(*), CAST(SUM(principal_minor) AS BIGINT) FROM loan_month_ends \
+         GROUP BY month ORDER BY month",
+    )
+    .fetch_all(db.pool())
+    .await?;
+    rows.iter()
+        .map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?)))
+        .collect()
+}

@@ -1349,3 +1349,18 @@ pub async fn analyze(db: &Db) -> Result<(), StoreError> {
     sqlx::query("ANALYZE").execute(db.pool()).await?;
     Ok(())
 }
+
+/// The partitions of the close of `business_date`: (done, all).
+///
+/// # Errors
+/// A database error.
+pub async fn partition_progress(db: &Db, business_date: &str) -> Result<(i64, i64), StoreError> {
+    let row = sqlx::query(
+        "SELECT CAST(COALESCE(SUM(CASE WHEN status = 'done' THEN 1 ELSE 0 END), 0) AS BIGINT), COUNT(*) \
+         FROM eod_partitions WHERE business_date = $1",
+    )
+    .bind(business_date)
+    .fetch_one(db.pool())
+    .await?;
+    Ok((row.try_get(0)?, row.try_get(1)?))
+}

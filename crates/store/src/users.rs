@@ -97,6 +97,19 @@ pub async fn list(db: &Db) -> Result<Vec<UserRow>, StoreError> {
     rows.iter().map(from_row).collect()
 }
 
+/// Sets a user's console language.
+///
+/// # Errors
+/// A database error.
+pub async fn set_language(tx: &mut Tx<'_>, user_id: i64, language: &str) -> Result<(), StoreError> {
+    sqlx::query("UPDATE users SET language = $1 WHERE id = $2")
+        .bind(language)
+        .bind(user_id)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
 /// Number of users.
 ///
 /// # Errors

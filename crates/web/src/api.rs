@@ -17,7 +17,7 @@ use loanbook_service::customers::{self, CustomerInput, SearchInput};
 use loanbook_service::investigation::{self, InvestigationInput};
 use loanbook_service::leads::{self, ConvertInput, LeadInput};
 use loanbook_service::{aml, auth, ledger, models, products};
-use loanbook_store::audit::{self, AuditFilter};
+use loanbook_store::audit::AuditFilter;
 use serde::Deserialize;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi, ToSchema};
@@ -529,7 +529,6 @@ async fn audit_log(
     Authenticated(actor, _): Authenticated,
     Query(q): Query<AuditQuery>,
 ) -> ApiResult {
-    actor.require(loanbook_service::Permission::AuditRead)?;
     let filter = AuditFilter {
         entity: q.entity,
         entity_id: q.entity_id,
@@ -537,9 +536,7 @@ async fn audit_log(
         before_id: q.before_id,
         limit: q.limit.unwrap_or(50),
     };
-    ok(audit::query(s.app.db(), &filter)
-        .await
-        .map_err(loanbook_service::ServiceError::from)?)
+    ok(loanbook_service::admin::audit_log(&s.app, &actor, &filter).await?)
 }
 
 /// `POST /api/v1/models`

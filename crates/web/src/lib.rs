@@ -13,7 +13,6 @@ mod api_servicing;
 mod api_warnings;
 pub mod charts;
 mod console;
-mod console_origination;
 pub mod export;
 mod extract;
 mod metrics;
@@ -51,7 +50,6 @@ pub fn router(app: App) -> Router {
         .merge(api_reports::routes())
         .merge(api_warnings::routes())
         .merge(console::routes())
-        .merge(console_origination::routes())
         .merge(metrics::routes())
         .merge(api::docs())
         .layer(axum::middleware::from_fn_with_state(

@@ -111,7 +111,10 @@ impl Plans {
                 Habit::PaysOff(_) => (1, false),
             };
             let on = *due + chrono::Days::new(u64::from(delay));
-            self.payments.entry(on).or_default().push((loan_id, pay_off));
+            self.payments
+                .entry(on)
+                .or_default()
+                .push((loan_id, pay_off));
         }
     }
 }
@@ -212,7 +215,10 @@ async fn pay(app: &App, ops: &Actor, loan_id: i64, pay_off: bool) -> Result<bool
     if due <= 0 {
         return Ok(false);
     }
-    let input = payment(Money::from_minor(due, loan.principal_outstanding.currency()));
+    let input = payment(Money::from_minor(
+        due,
+        loan.principal_outstanding.currency(),
+    ));
     repayments::repay(app, ops, loan_id, &input, None).await?;
     Ok(true)
 }
@@ -319,13 +325,33 @@ pub(super) async fn apply(
     date: NaiveDate,
 ) -> Result<i64, ServiceError> {
     let (product, amount, term) = match dice.below(10) {
-        0 => ("SME", 100_000 + 10_000 * dice.below(20), [12, 24, 36][dice.below(3) as usize]),
-        1 | 2 => ("GD-ONLINE", 3_000 + 1_000 * dice.below(30), [6, 12][dice.below(2) as usize]),
-        _ => ("CONSUMER", 5_000 + 1_000 * dice.below(46), [6, 12, 12, 24][dice.below(4) as usize]),
+        0 => (
+            "SME",
+            100_000 + 10_000 * dice.below(20),
+            [12, 24, 36][dice.below(3) as usize],
+        ),
+        1 | 2 => (
+            "GD-ONLINE",
+            3_000 + 1_000 * dice.below(30),
+            [6, 12][dice.below(2) as usize],
+        ),
+        _ => (
+            "CONSUMER",
+            5_000 + 1_000 * dice.below(46),
+            [6, 12, 12, 24][dice.below(4) as usize],
+        ),
     };
     let day = date.format("%Y%m%d");
     for (kind, file) in [("id_card", "id.pdf"), ("bank_statement", "statement.pdf")] {
-        upload_document(app, officer, customer, kind, file, format!("%PDF-1.7 {customer} {day}\n").as_bytes()).await?;
+        upload_document(
+            app,
+            officer,
+            customer,
+            kind,
+            file,
+            format!("%PDF-1.7 {customer} {day}\n").as_bytes(),
+        )
+        .await?;
     }
     let a = applications::create(
         app,
@@ -335,9 +361,18 @@ pub(super) async fn apply(
             product_code: product.into(),
             amount: format!("{amount}.00"),
             term_months: term,
-            method: if dice.below(4) == 0 { "equal_principal" } else { "annuity" }.into(),
-            purpose: ["消费 consumption", "装修 home repair", "教育 education", "经营周转 working capital"]
-                [dice.below(4) as usize]
+            method: if dice.below(4) == 0 {
+                "equal_principal"
+            } else {
+                "annuity"
+            }
+            .into(),
+            purpose: [
+                "消费 consumption",
+                "装修 home repair",
+                "教育 education",
+                "经营周转 working capital",
+            ][dice.below(4) as usize]
                 .into(),
             channel: ["branch", "app", "partner"][dice.below(3) as usize].into(),
             device_id: Some(format!("demo-device-{customer}")),
@@ -441,9 +476,14 @@ pub(super) async fn sign_contract(
     application_id: i64,
 ) -> Result<i64, ServiceError> {
     let c = contract::generate_contract(app, ops, application_id).await?;
-    let customer = applications::get(app, ops, application_id).await?.customer_id;
+    let customer = applications::get(app, ops, application_id)
+        .await?
+        .customer_id;
     let borrower = crate::customers::get(app, ops, customer, false).await?.name;
-    for (party, signer) in [("borrower", borrower.as_str()), ("lender", "信贷部 credit dept.")] {
+    for (party, signer) in [
+        ("borrower", borrower.as_str()),
+        ("lender", "信贷部 credit dept."),
+    ] {
         contract::sign(
             app,
             ops,

@@ -141,7 +141,8 @@ pub const DEMO_POLICY: &str = include_str!("../../../../data/policies/consumer.j
 /// The demo authority rules: automatic up to 50,000.00 for grades A and B; a loan officer
 /// and the branch manager up to 200,000.00; above, a loan officer and the credit
 /// committee (2 of 3).
-pub const DEMO_AUTHORITY_RULES: &str = include_str!("../../../../data/policies/authority-rules.json");
+pub const DEMO_AUTHORITY_RULES: &str =
+    include_str!("../../../../data/policies/authority-rules.json");
 /// The demo scorecard (trained on the German credit data) and its mapping.
 pub const DEMO_MODEL: &str = include_str!("../../../../models/german-demo.json");
 /// The demo scorecard's mapping to loanbook's fields.
@@ -232,9 +233,8 @@ pub async fn seed(
             request_id: None,
         });
     }
-    let of = |role: Role| -> Vec<Actor> {
-        actors.iter().filter(|a| a.role == role).cloned().collect()
-    };
+    let of =
+        |role: Role| -> Vec<Actor> { actors.iter().filter(|a| a.role == role).cloned().collect() };
     let staff = history::Staff {
         officers: of(Role::LoanOfficer),
         manager: of(Role::Approver).remove(0),

@@ -75,8 +75,13 @@ pub async fn today(
             continue;
         }
         if matches!(stage, Withdrawn) {
-            applications::withdraw(app, submitter, id, "客户另有安排 the customer changed plans")
-                .await?;
+            applications::withdraw(
+                app,
+                submitter,
+                id,
+                "客户另有安排 the customer changed plans",
+            )
+            .await?;
             continue;
         }
         let status = applications::submit(app, submitter, id).await?.status;

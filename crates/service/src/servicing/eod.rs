@@ -827,6 +827,18 @@ pub async fn history(
         .collect())
 }
 
+/// The progress of the close of the open business date: (date, partitions done, all
+/// partitions; 0 of 0 before it starts).
+///
+/// # Errors
+/// Forbidden without `loan:read`.
+pub async fn progress(app: &App, actor: &Actor) -> Result<(NaiveDate, i64, i64), ServiceError> {
+    actor.require(Permission::LoanRead)?;
+    let open = app.business_date().await?;
+    let (done, all) = store::partition_progress(app.db(), &open.to_string()).await?;
+    Ok((open, done, all))
+}
+
 #[cfg(test)]
 mod schedule_tests {
     use super::*;

@@ -8,45 +8,15 @@ use axum::extract::{Form, Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use loanbook_core::approval::StepKind;
+use loanbook_service::Role;
 use loanbook_service::applications::{self, ApplicationView};
 use loanbook_service::origination::approval::{self, DecisionInput};
-use loanbook_service::{Actor, Role};
 use serde::Deserialize;
 
+use super::Ctx;
+use super::home::queue_kind;
+use super::html::escape;
 use crate::AppState;
-use crate::console::{actor, constant_time_eq, csrf_token, escape, page, top_bar};
-
-/// The approval step kind a role works on, for its queue (the step's role, from core).
-fn queue_kind(role: Role) -> Option<&'static str> {
-    StepKind::ALL
-        .into_iter()
-        .find(|k| k.role() == Some(role.code()))
-        .map(StepKind::code)
-}
-
-async fn business_date(state: &AppState) -> String {
-    state
-        .app
-        .business_date()
-        .await
-        .map(|d| d.to_string())
-        .unwrap_or_default()
-}
-
-fn refused(title: &str, e: &loanbook_service::ServiceError) -> Response {
-    (
-        StatusCode::FORBIDDEN,
-        page(
-            title,
-            &format!(
-                "<main><p class=\"error\">{}</p></main>",
-                escape(&e.to_string())
-            ),
-        ),
-    )
-        .into_response()
-}
 
 #[derive(Deserialize)]
 struct ListQuery {
@@ -58,9 +28,11 @@ async fn list(
     headers: HeaderMap,
     Query(q): Query<ListQuery>,
 ) -> Response {
-    let Some((actor, token)) = actor(&state, &headers).await else {
-        return Redirect::to("/").into_response();
+    let ctx = match Ctx::load(&state, &headers).await {
+        Ok(c) => c,
+        Err(r) => return r,
     };
+    let actor = ctx.actor.clone();
     let status = q.status.filter(|s| !s.is_empty());
     let rows = match applications::list(
         &state.app,
@@ -73,7 +45,7 @@ async fn list(
     .await
     {
         Ok(rows) => rows,
-        Err(e) => return refused("申请 Applications", &e),
+        Err(e) => return ctx.refused(ctx.t("applications"), &e),
     };
     let mut queue = String::new();
     if let Some(kind) = queue_kind(actor.role).or((actor.role == Role::Admin).then_some(""))
@@ -115,12 +87,11 @@ async fn list(
     }
     table.push_str("</tbody></table>");
     let body = format!(
-        "{}<main><h1>申请 Applications</h1>{queue}<h2>全部 All</h2>\
-         <form method=\"get\"><input name=\"status\" placeholder=\"状态 Status, e.g. in_review\" value=\"{}\" style=\"max-width:320px\"></form>{table}</main>",
-        top_bar(&business_date(&state).await, &actor, &token),
+        "<h1>申请 Applications</h1>{queue}<h2>全部 All</h2>\
+         <form method=\"get\"><input name=\"status\" placeholder=\"状态 Status, e.g. in_review\" value=\"{}\" style=\"max-width:320px\"></form>{table}",
         escape(status.as_deref().unwrap_or(""))
     );
-    page("申请 Applications", &body).into_response()
+    ctx.page(ctx.t("applications"), &body)
 }
 
 fn assessment_html(a: &ApplicationView) -> String {
@@ -244,12 +215,14 @@ async fn workbench(
     headers: HeaderMap,
     Path(id): Path<i64>,
 ) -> Response {
-    let Some((actor, token)) = actor(&state, &headers).await else {
-        return Redirect::to("/").into_response();
+    let ctx = match Ctx::load(&state, &headers).await {
+        Ok(c) => c,
+        Err(r) => return r,
     };
+    let actor = ctx.actor.clone();
     let a = match applications::get(&state.app, &actor, id).await {
         Ok(a) => a,
-        Err(e) => return refused("申请 Application", &e),
+        Err(e) => return ctx.refused(ctx.t("application"), &e),
     };
     let prescreen: String = a
         .prescreen
@@ -274,12 +247,11 @@ async fn workbench(
         })
         .unwrap_or_default();
     let body = format!(
-        "{}<main><h1>申请 Application #{}</h1>\
+        "<h1>申请 Application #{}</h1>\
          <p>客户 Customer {} · {} · {} · {} 个月 months · {} · {} · <strong>{}</strong></p>{notice}\
          <h2>初步审核 Pre-screen</h2><ul>{}</ul>\
          <h2>风险评估 Assessment</h2>{}\
-         <h2>审批 Approval</h2>{}</main>",
-        top_bar(&business_date(&state).await, &actor, &token),
+         <h2>审批 Approval</h2>{}",
         a.id,
         a.customer_id,
         escape(&a.product_code),
@@ -294,9 +266,9 @@ async fn workbench(
             prescreen
         },
         assessment_html(&a),
-        approval_html(&a, &csrf_token(&token)),
+        approval_html(&a, &ctx.csrf()),
     );
-    page("申请 Application", &body).into_response()
+    ctx.page(ctx.t("application"), &body)
 }
 
 #[derive(Deserialize)]
@@ -317,38 +289,25 @@ fn back(id: i64) -> Response {
     Redirect::to(&format!("/applications/{id}")).into_response()
 }
 
-fn forged() -> Response {
-    (
-        StatusCode::FORBIDDEN,
-        "the form is stale or forged (CSRF check failed)",
-    )
-        .into_response()
-}
-
 async fn decide(
     State(state): State<AppState>,
     headers: HeaderMap,
     Path(id): Path<i64>,
     Form(form): Form<DecisionForm>,
 ) -> Response {
-    let Some((actor, token)) = actor(&state, &headers).await else {
-        return Redirect::to("/").into_response();
+    let ctx = match Ctx::load(&state, &headers).await {
+        Ok(c) => c,
+        Err(r) => return r,
     };
-    if !constant_time_eq(form.csrf.as_bytes(), csrf_token(&token).as_bytes()) {
-        return forged();
+    let actor = ctx.actor.clone();
+    if let Some(r) = ctx.forged(&form.csrf) {
+        return r;
     }
     let optional = |s: &str| (!s.trim().is_empty()).then(|| s.trim().to_owned());
     let term = match optional(&form.term_months).map(|t| t.parse::<u32>()) {
         Some(Ok(t)) => Some(t),
         Some(Err(_)) => {
-            return decision_error(
-                &state,
-                &actor,
-                &token,
-                id,
-                "term_months: is not a whole number of months",
-            )
-            .await;
+            return decision_error(&ctx, id, "term_months: is not a whole number of months");
         }
         None => None,
     };
@@ -361,28 +320,22 @@ async fn decide(
     };
     match approval::decide(&state.app, &actor, id, &input).await {
         Ok(_) => back(id),
-        Err(e) => decision_error(&state, &actor, &token, id, &e.to_string()).await,
+        Err(e) => decision_error(&ctx, id, &e.to_string()),
     }
 }
 
-/// The workbench again with the refusal on top (status 422 or 403 as the API).
-async fn decision_error(
-    state: &AppState,
-    actor: &Actor,
-    token: &str,
-    id: i64,
-    message: &str,
-) -> Response {
+/// The refusal with a way back to the workbench (status 422 as the API).
+fn decision_error(ctx: &Ctx, id: i64, message: &str) -> Response {
     let body = format!(
-        "{}<main><p class=\"error\">{}</p><p><a href=\"/applications/{id}\">返回 Back to the application</a></p></main>",
-        top_bar(&business_date(state).await, actor, token),
-        escape(message)
+        "<p class=\"error\" role=\"alert\" id=\"refusal\">{}</p><p><a href=\"/applications/{id}\">{} #{id}</a></p>",
+        escape(message),
+        escape(ctx.t("application"))
     );
-    (
+    ctx.page_with(
         StatusCode::UNPROCESSABLE_ENTITY,
-        page("申请 Application", &body),
+        ctx.t("application"),
+        &body,
     )
-        .into_response()
 }
 
 #[derive(Deserialize)]
@@ -397,15 +350,17 @@ async fn answer(
     Path(id): Path<i64>,
     Form(form): Form<AnswerForm>,
 ) -> Response {
-    let Some((actor, token)) = actor(&state, &headers).await else {
-        return Redirect::to("/").into_response();
+    let ctx = match Ctx::load(&state, &headers).await {
+        Ok(c) => c,
+        Err(r) => return r,
     };
-    if !constant_time_eq(form.csrf.as_bytes(), csrf_token(&token).as_bytes()) {
-        return forged();
+    let actor = ctx.actor.clone();
+    if let Some(r) = ctx.forged(&form.csrf) {
+        return r;
     }
     match approval::answer_counter_offer(&state.app, &actor, id, form.answer == "accept").await {
         Ok(_) => back(id),
-        Err(e) => decision_error(&state, &actor, &token, id, &e.to_string()).await,
+        Err(e) => decision_error(&ctx, id, &e.to_string()),
     }
 }
 

@@ -1,0 +1,377 @@
+//! Running the bank: product, policy and authority configuration, funding sources, the
+//! daily-close panel (run, progress, history), users and roles, and the audit search.
+
+use axum::Router;
+use axum::extract::{Form, Query, State};
+use axum::http::HeaderMap;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use loanbook_service::servicing::eod::{self, RunOptions};
+use loanbook_service::{Permission, Role, admin, applications, auth, policies, products};
+use loanbook_store::audit::{AuditFilter, AuditRecord};
+use serde::Deserialize;
+
+use super::Ctx;
+use super::html::{badge, escape, money, panel, table};
+use crate::AppState;
+
+/// An audit record as a row.
+pub(super) fn audit_row(r: &AuditRecord) -> Vec<String> {
+    vec![
+        r.id.to_string(),
+        escape(&r.at),
+        escape(&r.actor),
+        escape(&r.action),
+        format!("{} {}", escape(&r.entity), escape(&r.entity_id)),
+    ]
+}
+
+fn json_details(v: &serde_json::Value) -> String {
+    format!(
+        "<details><summary>JSON</summary><pre>{}</pre></details>",
+        escape(&serde_json::to_string_pretty(v).unwrap_or_default())
+    )
+}
+
+async fn configuration(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    let ctx = match Ctx::load(&state, &headers).await {
+        Ok(c) => c,
+        Err(r) => return r,
+    };
+    let app = &state.app;
+    let mut body = format!("<h1>{}</h1>", escape(ctx.t("configuration")));
+    match products::list(app, &ctx.actor).await {
+        Ok(list) => {
+            let rows: Vec<Vec<String>> = list
+                .iter()
+                .map(|p| {
+                    vec![
+                        escape(&p.code),
+                        p.version.to_string(),
+                        badge(&p.status),
+                        escape(&p.created_by),
+                        json_details(&p.product),
+                    ]
+                })
+                .collect();
+            body.push_str(&panel(
+                ctx.t("product"),
+                &table(
+                    ctx.lang,
+                    &["code", "#version", "status", "staff", "details"],
+                    &rows,
+                ),
+            ));
+        }
+        Err(e) => return ctx.refused(ctx.t("configuration"), &e),
+    }
+    if let Ok(list) = policies::policies(app, &ctx.actor).await {
+        let rows: Vec<Vec<String>> = list
+            .iter()
+            .map(|p| {
+                vec![
+                    escape(&p.name),
+                    p.version.to_string(),
+                    badge(&p.status),
+                    escape(&p.created_by),
+                    json_details(&p.policy),
+                ]
+            })
+            .collect();
+        body.push_str(&panel(
+            ctx.pick("信贷政策", "Credit policies"),
+            &table(
+                ctx.lang,
+                &["name", "#version", "status", "staff", "details"],
+                &rows,
+            ),
+        ));
+    }
+    if let Ok(list) = policies::rule_sets(app, &ctx.actor).await {
+        let rows: Vec<Vec<String>> = list
+            .iter()
+            .map(|r| {
+                vec![
+                    r.version.to_string(),
+                    escape(&r.created_by),
+                    escape(&r.created_at),
+                    json_details(&r.rules),
+                ]
+            })
+            .collect();
+        body.push_str(&panel(
+            ctx.t("authority_rule"),
+            &table(ctx.lang, &["#version", "staff", "date", "details"], &rows),
+        ));
+    }
+    if let Ok(list) = applications::funding_sources(app, &ctx.actor).await {
+        let rows: Vec<Vec<String>> = list
+            .iter()
+            .map(|f| {
+                vec![
+                    escape(&f.code),
+                    escape(&f.name),
+                    money(f.limit),
+                    money(f.available),
+                    badge(&f.status),
+                ]
+            })
+            .collect();
+        body.push_str(&panel(
+            ctx.t("funding_source"),
+            &table(
+                ctx.lang,
+                &["code", "name", "#limit", "#available", "status"],
+                &rows,
+            ),
+        ));
+    }
+    body.push_str(&format!(
+        "<p class=\"muted\">{}</p>",
+        escape(ctx.pick(
+            "新版本通过 API 或 CLI 导入（loanbook product add / policy import），每个版本都保留。",
+            "New versions are imported through the API or the CLI (loanbook product add / policy import); every version is kept."
+        ))
+    ));
+    ctx.page(ctx.t("configuration"), &body)
+}
+
+async fn eod_panel(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    let ctx = match Ctx::load(&state, &headers).await {
+        Ok(c) => c,
+        Err(r) => return r,
+    };
+    let app = &state.app;
+    let (open, done, all) = match eod::progress(app, &ctx.actor).await {
+        Ok(p) => p,
+        Err(e) => return ctx.refused(ctx.t("eod"), &e),
+    };
+    let running = all > 0 && done < all;
+    let mut body = format!(
+        "{}<h1>{}</h1><p>{} <strong id=\"open-date\">{open}</strong></p>",
+        if running {
+            "<meta http-equiv=\"refresh\" content=\"3\">"
+        } else {
+            ""
+        },
+        escape(ctx.t("eod")),
+        escape(ctx.t("business_date")),
+    );
+    if running {
+        body.push_str(&format!(
+            "<p id=\"progress\">{} <progress value=\"{done}\" max=\"{all}\"></progress> {done} / {all}</p>",
+            escape(ctx.pick("正在运行：分区", "Running: partitions"))
+        ));
+    } else if ctx.may(Permission::EodRun) {
+        body.push_str(&super::html::form(
+            "/eod/run",
+            &ctx.csrf_field(),
+            "",
+            &format!("{} {open}", ctx.pick("日终批处理", "Close")),
+            "run-close",
+        ));
+    }
+    if let Ok(runs) = eod::history(app, &ctx.actor, 30).await {
+        let rows: Vec<Vec<String>> = runs
+            .iter()
+            .map(|r| {
+                let report = &r["report"];
+                vec![
+                    escape(r["business_date"].as_str().unwrap_or("")),
+                    badge(r["status"].as_str().unwrap_or("")),
+                    escape(r["started_at"].as_str().unwrap_or("")),
+                    escape(r["finished_at"].as_str().unwrap_or("")),
+                    report["loans"]
+                        .as_u64()
+                        .map_or(String::new(), |n| n.to_string()),
+                    report["duration_ms"]
+                        .as_u64()
+                        .map_or(String::new(), |n| n.to_string()),
+                ]
+            })
+            .collect();
+        body.push_str(&panel(
+            ctx.t("history"),
+            &table(
+                ctx.lang,
+                &[
+                    "business_date",
+                    "status",
+                    "started",
+                    "finished",
+                    "#count",
+                    "#duration_ms",
+                ],
+                &rows,
+            ),
+        ));
+    }
+    ctx.page(ctx.t("eod"), &body)
+}
+
+#[derive(Deserialize)]
+struct CsrfForm {
+    csrf: String,
+}
+
+/// Starts the close of the open business date in the background; the panel then shows
+/// its progress.
+async fn eod_run(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Form(f): Form<CsrfForm>,
+) -> Response {
+    let ctx = match Ctx::load(&state, &headers).await {
+        Ok(c) => c,
+        Err(r) => return r,
+    };
+    if let Some(r) = ctx.forged(&f.csrf) {
+        return r;
+    }
+    if let Err(e) = ctx.actor.require(Permission::EodRun) {
+        return ctx.refused(ctx.t("eod"), &e);
+    }
+    let app = state.app.clone();
+    let actor = ctx.actor.clone();
+    tokio::spawn(async move {
+        let until = app.business_date().await.ok();
+        let opts = RunOptions {
+            until,
+            ..RunOptions::default()
+        };
+        match eod::run(&app, &actor, &opts, &|_, _, _| {}).await {
+            Ok(reports) => {
+                for r in reports {
+                    tracing::info!(date = %r.business_date, loans = r.loans, "daily close run from the console");
+                }
+            }
+            Err(e) => tracing::error!(error = %e, "daily close from the console failed"),
+        }
+    });
+    // give a small book's close a moment, so the panel usually shows it done
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    Redirect::to("/eod").into_response()
+}
+
+async fn users(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    let ctx = match Ctx::load(&state, &headers).await {
+        Ok(c) => c,
+        Err(r) => return r,
+    };
+    let list = match auth::list_users(&state.app, &ctx.actor).await {
+        Ok(l) => l,
+        Err(e) => return ctx.refused(ctx.t("users"), &e),
+    };
+    let rows: Vec<Vec<String>> = list
+        .iter()
+        .map(|u| {
+            vec![
+                escape(&u.username),
+                escape(&u.display_name),
+                escape(ctx.t(&u.role)),
+                escape(&u.language),
+                badge(&u.status),
+            ]
+        })
+        .collect();
+    let mut body = format!(
+        "<h1>{}</h1>{}",
+        escape(ctx.t("users")),
+        table(
+            ctx.lang,
+            &["username", "name", "roles", "language", "status"],
+            &rows
+        )
+    );
+    let roles: Vec<Vec<String>> = Role::ALL
+        .iter()
+        .map(|r| {
+            let perms: Vec<&str> = r.permissions().iter().map(|p| p.code()).collect();
+            vec![
+                escape(ctx.t(r.code())),
+                format!("<code>{}</code>", escape(&perms.join(" "))),
+            ]
+        })
+        .collect();
+    body.push_str(&panel(
+        ctx.t("roles"),
+        &table(ctx.lang, &["roles", "permissions"], &roles),
+    ));
+    ctx.page(ctx.t("users"), &body)
+}
+
+#[derive(Deserialize)]
+struct AuditQuery {
+    entity: Option<String>,
+    entity_id: Option<String>,
+    actor: Option<String>,
+    before: Option<i64>,
+}
+
+async fn audit(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(q): Query<AuditQuery>,
+) -> Response {
+    let ctx = match Ctx::load(&state, &headers).await {
+        Ok(c) => c,
+        Err(r) => return r,
+    };
+    let some = |v: &Option<String>| v.clone().filter(|s| !s.trim().is_empty());
+    let filter = AuditFilter {
+        entity: some(&q.entity),
+        entity_id: some(&q.entity_id),
+        actor: some(&q.actor),
+        before_id: q.before,
+        limit: 100,
+    };
+    let log = match admin::audit_log(&state.app, &ctx.actor, &filter).await {
+        Ok(l) => l,
+        Err(e) => return ctx.refused(ctx.t("audit_log"), &e),
+    };
+    let rows: Vec<Vec<String>> = log
+        .iter()
+        .map(|r| {
+            let mut row = audit_row(r);
+            row.push(format!(
+                "<details><summary>before/after</summary><pre>{}\n→\n{}</pre></details>",
+                escape(r.before.as_deref().unwrap_or("")),
+                escape(r.after.as_deref().unwrap_or(""))
+            ));
+            row
+        })
+        .collect();
+    let value = |v: &Option<String>| escape(v.as_deref().unwrap_or(""));
+    let body = format!(
+        "<h1>{}</h1><form method=\"get\" class=\"inline\" id=\"audit-search\"><label>{}<input name=\"entity\" value=\"{}\" placeholder=\"loan, customer, application…\"></label>\
+         <label>ID<input name=\"entity_id\" value=\"{}\"></label><label>{}<input name=\"actor\" value=\"{}\"></label>\
+         <button class=\"primary\" type=\"submit\">{}</button></form>{}<p class=\"muted\">{}</p>",
+        escape(ctx.t("audit_log")),
+        escape(ctx.t("entity")),
+        value(&q.entity),
+        value(&q.entity_id),
+        escape(ctx.t("actor")),
+        value(&q.actor),
+        escape(ctx.t("search")),
+        table(
+            ctx.lang,
+            &["id", "date", "actor", "action", "entity", "details"],
+            &rows
+        ),
+        escape(ctx.pick(
+            "审计记录哈希链接，loanbook audit verify 可校验。",
+            "Records are hash-chained; `loanbook audit verify` checks them."
+        )),
+    );
+    ctx.page(ctx.t("audit_log"), &body)
+}
+
+/// The routes.
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/configuration", get(configuration))
+        .route("/eod", get(eod_panel))
+        .route("/eod/run", post(eod_run))
+        .route("/users", get(users))
+        .route("/audit", get(audit))
+}
