@@ -161,12 +161,14 @@ pub(crate) fn allocate_to(
         match component {
             Component::PenaltyInterest => {
                 a.penalty_interest -= left;
-                a.penalty_micro -= left * MICRO_PER_MINOR;
+                // paying a rounded-up amount leaves less than a minor unit owed the other
+                // way: the exact remainder starts again from zero, never below
+                a.penalty_micro = (a.penalty_micro - left * MICRO_PER_MINOR).max(0);
                 s.penalty_interest += left;
             }
             Component::CompoundInterest => {
                 a.compound_interest -= left;
-                a.compound_micro -= left * MICRO_PER_MINOR;
+                a.compound_micro = (a.compound_micro - left * MICRO_PER_MINOR).max(0);
                 s.compound_interest += left;
             }
             Component::Fees => {

@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use chrono::NaiveDate;
 use proptest::prelude::*;
 
+use super::account::MICRO_PER_MINOR;
 use super::account::{InstallmentState, LoanAccount, OpenInstallment, ServicingTerms};
 use super::close::{CloseError, close_day, needs_installments};
 use super::postings::{self, close_lines, repayment_lines};
@@ -317,6 +318,51 @@ fn a_late_payer_bears_penalty_and_compound_interest_by_hand() {
     run.pay(next.principal + next.interest);
     run.close();
     assert_eq!(run.acct.class, FiveTier::Pass, "three on-time installments");
+}
+
+/// Penalty and compound interest rounded up and paid in full leave a sub-minor remainder
+/// owed the other way; the next closes must not turn it into a negative balance (a
+/// demo-bank history found this: compound interest of −0.01).
+#[test]
+fn paying_rounded_up_penalty_never_leaves_a_negative_balance() {
+    let t = template(
+        "100000",
+        "0.0435",
+        12,
+        RepaymentMethod::Annuity,
+        d(2026, 1, 31),
+    );
+    let mut found = 0;
+    for late in 4..40 {
+        let mut run = Run::new(&t);
+        run.close_through(d(2026, 2, 28) + chrono::Days::new(late));
+        let frac = |micro: i64| micro.rem_euclid(MICRO_PER_MINOR);
+        let rounded_up = frac(run.acct.compound_micro) >= MICRO_PER_MINOR / 2
+            || frac(run.acct.penalty_micro) >= MICRO_PER_MINOR / 2;
+        if !rounded_up {
+            continue;
+        }
+        found += 1;
+        let due = super::repayment::total_due(&run.acct);
+        run.pay(due);
+        assert_eq!(
+            (run.acct.penalty_interest, run.acct.compound_interest),
+            (0, 0)
+        );
+        assert!(
+            run.acct.penalty_micro >= 0 && run.acct.compound_micro >= 0,
+            "late {late}"
+        );
+        for _ in 0..40 {
+            run.close();
+            assert!(
+                run.acct.compound_interest >= 0 && run.acct.penalty_interest >= 0,
+                "late {late}"
+            );
+        }
+        assert_eq!(run.acct.check(), Ok(()));
+    }
+    assert!(found > 5, "only {found} rounded-up days were tried");
 }
 
 #[test]

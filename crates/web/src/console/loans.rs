@@ -520,13 +520,32 @@ async fn case_page(ctx: &Ctx, id: i64, refusal: Option<&ServiceError>) -> Respon
     }
     let csrf = ctx.csrf_field();
     if c.status == "open" {
+        let options = |list: &[&str]| -> String {
+            list.iter()
+                .map(|o| format!("<option value=\"{o}\">{o}</option>"))
+                .collect()
+        };
+        let kinds = options(&["note", "call", "sms", "letter", "email", "visit"]);
+        let outcomes = options(&[
+            "other",
+            "no_answer",
+            "unreachable",
+            "wrong_number",
+            "left_message",
+            "promise_to_pay",
+            "claims_paid",
+            "dispute",
+            "refuses_to_pay",
+            "hardship",
+            "visited",
+        ]);
         let action_form = form(
             &format!("/collections/{id}/actions"),
             &csrf,
             &format!(
-                "<label>{}<select name=\"kind\"><option value=\"call\">call</option><option value=\"sms\">sms</option><option value=\"visit\">visit</option></select></label>\
+                "<label>{}<select name=\"kind\">{kinds}</select></label>\
                  <label>{}<select name=\"party\"><option value=\"borrower\">borrower</option><option value=\"guarantor\">guarantor</option></select></label>\
-                 <label>{}<select name=\"outcome\"><option value=\"contacted\">contacted</option><option value=\"no_answer\">no_answer</option><option value=\"promise\">promise</option><option value=\"refused\">refused</option></select></label>{}",
+                 <label>{}<select name=\"outcome\">{outcomes}</select></label>{}",
                 escape(ctx.pick("方式", "Kind")),
                 escape(ctx.pick("对象", "Party")),
                 escape(ctx.pick("结果", "Outcome")),
