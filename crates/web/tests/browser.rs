@@ -42,11 +42,19 @@ fn log_in(b: &Browser, base: &str, user: &str, password: &str) {
     b.fill("#username", user);
     b.fill("#password", password);
     b.click("#login");
-    assert!(
-        b.url().ends_with("/home"),
-        "{user} did not reach home: {}",
-        b.url()
-    );
+    wait_for_path(b, "/home");
+}
+
+/// Waits until the browser shows a page whose URL ends with `path` (a form's redirect
+/// may still be on its way when a click returns).
+fn wait_for_path(b: &Browser, path: &str) {
+    for _ in 0..100 {
+        if b.url().ends_with(path) && b.source().contains("</main>") {
+            return;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    panic!("never reached {path}: {}", b.url());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -114,10 +122,21 @@ async fn every_role_works_the_console_in_chromium() {
         browser.fill("input[name=comment]", "同意，收入稳定");
         browser.screenshot(&shots.join("workbench-approver.png"));
         browser.click("form[action$='/decide'] button[type=submit]");
+        wait_for_path(&browser, &format!("/applications/{id}"));
     });
-    let decided = loanbook_service::applications::get(&app, &system, id)
+    // the form's post may still be on its way when the click returns
+    let mut decided = loanbook_service::applications::get(&app, &system, id)
         .await
         .unwrap();
+    for _ in 0..50 {
+        if decided.status != "in_review" {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        decided = loanbook_service::applications::get(&app, &system, id)
+            .await
+            .unwrap();
+    }
     assert_eq!(decided.status, "approved", "{:?}", decided.approval);
 
     // operations records a repayment on the loan page and runs the close
@@ -138,11 +157,19 @@ async fn every_role_works_the_console_in_chromium() {
         browser.open(&format!("{base}/loans/{}", loan.id));
         browser.fill("#repay input[name=amount]", "100.00");
         browser.click("#repay button[type=submit]");
+        wait_for_path(&browser, &format!("/loans/{}", loan.id));
         browser.screenshot(&shots.join("loan-after-repayment.png"));
         browser.open(&format!("{base}/eod"));
         browser.click("#run-close button[type=submit]");
     });
-    let after = loans::transactions(&app, &system, loan.id).await.unwrap();
+    let mut after = loans::transactions(&app, &system, loan.id).await.unwrap();
+    for _ in 0..50 {
+        if after.len() > before {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        after = loans::transactions(&app, &system, loan.id).await.unwrap();
+    }
     assert_eq!(after.len(), before + 1);
     assert_eq!(after.last().unwrap().kind, "repayment");
     assert_eq!(after.last().unwrap().amount.to_string(), "100.00");
@@ -192,10 +219,18 @@ async fn every_role_works_the_console_in_chromium() {
         browser.open(&format!("{base}/collections/{}", case.id));
         browser.fill("#log-action input[name=note]", "客户称月底前还款");
         browser.click("#log-action button[type=submit]");
+        wait_for_path(&browser, &format!("/collections/{}", case.id));
         browser.screenshot(&shots.join("collection-case.png"));
         browser.click("#logout");
     });
-    let actions = cases::get(&app, &collector, case.id).await.unwrap().actions;
+    let mut actions = cases::get(&app, &collector, case.id).await.unwrap().actions;
+    for _ in 0..50 {
+        if actions.len() > actions_before {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        actions = cases::get(&app, &collector, case.id).await.unwrap().actions;
+    }
     assert_eq!(actions.len(), actions_before + 1);
     assert_eq!(actions.last().unwrap().note, "客户称月底前还款");
 
@@ -251,7 +286,14 @@ async fn every_role_works_the_console_in_chromium() {
     blocking(|| {
         browser.open(&format!("{base}/home"));
         browser.click("#language");
-        let html = browser.source();
+        let mut html = browser.source();
+        for _ in 0..50 {
+            if html.contains("lang=\"en\"") {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(100));
+            html = browser.source();
+        }
         assert!(
             html.contains("lang=\"en\"") && html.contains("My work"),
             "not English"

@@ -281,7 +281,7 @@ pub(super) async fn originate(
         &staff.officers[(officer + 1) % n],
         &staff.officers[(officer + 2) % n],
     );
-    let id = apply(app, submitter, dice, customer, date).await?;
+    let id = apply(app, submitter, dice, customer, date, None).await?;
     let mut a = applications::submit(app, submitter, id).await?;
     if a.status == "pre_screened" {
         investigation::investigate(
@@ -323,8 +323,9 @@ pub(super) async fn apply(
     dice: &mut Dice,
     customer: i64,
     date: NaiveDate,
+    asked: Option<(&str, u64, u32)>,
 ) -> Result<i64, ServiceError> {
-    let (product, amount, term) = match dice.below(10) {
+    let drawn = match dice.below(10) {
         0 => (
             "SME",
             100_000 + 10_000 * dice.below(20),
@@ -341,6 +342,7 @@ pub(super) async fn apply(
             [6, 12, 12, 24][dice.below(4) as usize],
         ),
     };
+    let (product, amount, term) = asked.unwrap_or(drawn);
     let day = date.format("%Y%m%d");
     for (kind, file) in [("id_card", "id.pdf"), ("bank_statement", "statement.pdf")] {
         upload_document(

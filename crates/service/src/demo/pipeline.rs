@@ -1,5 +1,7 @@
 //! Today's work in the demo bank: applications left at every stage of origination, so
-//! that each role's queue has something in it when the console opens.
+//! that each role's queue has something in it when the console opens. A stage is
+//! reached with the real decisions: an applicant the policy declines is tried again with
+//! the next customer (at most ten), so every stage ends up filled.
 
 use chrono::NaiveDate;
 
@@ -8,22 +10,24 @@ use super::history::{Staff, apply, contract_and_disburse, decide_all, sign_contr
 use crate::applications;
 use crate::investigation::{self, InvestigationInput};
 use crate::origination::approval::{self, DecisionInput};
-use crate::{App, ServiceError};
+use crate::{Actor, App, ServiceError};
 
-/// How far an application of today's pipeline is carried.
-#[derive(Clone, Copy, Debug)]
+/// Where an application of today's pipeline stops.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Stage {
     /// Created, not submitted.
     Draft,
-    /// Submitted; its route decides where it stops (automatic approval, investigation).
-    Submitted,
+    /// Submitted, waiting for the pre-loan investigation.
+    PreScreened,
     /// Investigated: waits for the officer's decision.
     Investigated,
-    /// The officer approved: waits for the manager or the committee.
-    OfficerApproved,
-    /// One committee vote in.
-    OneVote,
-    /// Approved and contracted, waits for disbursement.
+    /// The officer approved: waits for the branch manager.
+    ForManager,
+    /// The officer approved a large loan: waits for the committee's votes.
+    ForCommittee,
+    /// Approved: waits for its contract.
+    Approved,
+    /// Contracted and signed: waits for disbursement.
     Signed,
     /// Withdrawn by the customer.
     Withdrawn,
@@ -31,7 +35,21 @@ enum Stage {
     Disbursed,
 }
 
-/// Leaves applications at every stage on the open business date; how many were taken.
+/// Today's pipeline: (stage, how many).
+const PIPELINE: [(Stage, usize); 9] = [
+    (Stage::Draft, 2),
+    (Stage::PreScreened, 2),
+    (Stage::Investigated, 2),
+    (Stage::ForManager, 3),
+    (Stage::ForCommittee, 2),
+    (Stage::Approved, 2),
+    (Stage::Signed, 2),
+    (Stage::Withdrawn, 1),
+    (Stage::Disbursed, 1),
+];
+
+/// Leaves applications at every stage on the open business date; how many were taken
+/// (declined attempts included).
 ///
 /// # Errors
 /// Any refusal of a service (a bug in the demo).
@@ -41,40 +59,56 @@ pub async fn today(
     customers: &[i64],
     date: NaiveDate,
 ) -> Result<u32, ServiceError> {
-    use Stage::*;
-    let stages = [
-        Draft,
-        Draft,
-        Submitted,
-        Submitted,
-        Submitted,
-        Submitted,
-        Investigated,
-        Investigated,
-        Investigated,
-        OfficerApproved,
-        OfficerApproved,
-        OneVote,
-        Signed,
-        Signed,
-        Withdrawn,
-        Disbursed,
-    ];
     let mut dice = Dice(0x0DE5_70DA_2026_0002);
+    let mut next = customers.iter().copied();
     let mut taken = 0;
-    for (i, (&stage, &customer)) in stages.iter().zip(customers).enumerate() {
-        let n = staff.officers.len();
-        let (submitter, investigator, decider) = (
-            &staff.officers[i % n],
-            &staff.officers[(i + 1) % n],
-            &staff.officers[(i + 2) % n],
-        );
-        let id = apply(app, submitter, &mut dice, customer, date).await?;
-        taken += 1;
-        if matches!(stage, Draft) {
-            continue;
+    let mut i = 0;
+    for (stage, count) in PIPELINE {
+        for _ in 0..count {
+            for _attempt in 0..10 {
+                let Some(customer) = next.next() else {
+                    return Ok(taken);
+                };
+                taken += 1;
+                i += 1;
+                if carry(app, staff, &mut dice, customer, i, stage, date).await? {
+                    break;
+                }
+            }
         }
-        if matches!(stage, Withdrawn) {
+    }
+    Ok(taken)
+}
+
+/// Takes one application as far as `stage`; false when a decision stopped it earlier.
+async fn carry(
+    app: &App,
+    staff: &Staff,
+    dice: &mut Dice,
+    customer: i64,
+    i: usize,
+    stage: Stage,
+    date: NaiveDate,
+) -> Result<bool, ServiceError> {
+    use Stage::*;
+    let n = staff.officers.len();
+    let (submitter, investigator, decider) = (
+        &staff.officers[i % n],
+        &staff.officers[(i + 1) % n],
+        &staff.officers[(i + 2) % n],
+    );
+    // small consumer loans are approved automatically; others go to people
+    let asked = match stage {
+        ForCommittee => ("SME", 250_000 + 10_000 * dice.below(20), 36),
+        Approved | Signed | Disbursed | Draft | Withdrawn => {
+            ("CONSUMER", 10_000 + 1_000 * dice.below(30), 12)
+        }
+        _ => ("SME", 100_000 + 10_000 * dice.below(9), 24),
+    };
+    let id = apply(app, submitter, dice, customer, date, Some(asked)).await?;
+    match stage {
+        Draft => return Ok(true),
+        Withdrawn => {
             applications::withdraw(
                 app,
                 submitter,
@@ -82,75 +116,81 @@ pub async fn today(
                 "客户另有安排 the customer changed plans",
             )
             .await?;
-            continue;
+            return Ok(true);
         }
-        let status = applications::submit(app, submitter, id).await?.status;
-        if matches!(stage, Submitted) || status != "pre_screened" && status != "approved" {
-            continue;
-        }
-        if status == "pre_screened" {
-            investigation::investigate(
-                app,
-                investigator,
-                id,
-                &InvestigationInput {
-                    visited_on: date.to_string(),
-                    visit_summary: "上门核实：经营场所属实 visit: premises confirmed".into(),
-                    existing_monthly_debt: Some("0".into()),
-                    ..InvestigationInput::default()
-                },
-            )
-            .await?;
-        }
-        if matches!(stage, Investigated) {
-            continue;
-        }
-        if applications::get(app, decider, id).await?.status == "in_review" {
-            approval::decide(
-                app,
-                decider,
-                id,
-                &DecisionInput {
-                    decision: "approve".into(),
-                    comment: "同意 agreed".into(),
-                    ..DecisionInput::default()
-                },
-            )
-            .await?;
-        }
-        if matches!(stage, OfficerApproved) {
-            continue;
-        }
-        let a = applications::get(app, decider, id).await?;
-        if matches!(stage, OneVote) {
-            if a.status == "in_review" {
-                approval::decide(
-                    app,
-                    &staff.committee[0],
-                    id,
-                    &DecisionInput {
-                        decision: "approve".into(),
-                        comment: "同意 agreed".into(),
-                        ..DecisionInput::default()
-                    },
-                )
-                .await
-                .ok();
-            }
-            continue;
-        }
-        decide_all(app, staff, decider, id, false).await?;
-        if applications::get(app, decider, id).await?.status != "approved" {
-            continue;
+        _ => {}
+    }
+    let status = applications::submit(app, submitter, id).await?.status;
+    if matches!(stage, Approved | Signed | Disbursed) {
+        if status != "approved" {
+            return Ok(false);
         }
         match stage {
             Signed => {
                 sign_contract(app, &staff.operations, id).await?;
             }
-            _ => {
-                contract_and_disburse(app, &staff.operations, id, &mut dice).await?;
+            Disbursed => {
+                contract_and_disburse(app, &staff.operations, id, dice).await?;
             }
+            _ => {}
         }
+        return Ok(true);
     }
-    Ok(taken)
+    if status != "pre_screened" {
+        return Ok(false);
+    }
+    if stage == PreScreened {
+        return Ok(true);
+    }
+    investigation::investigate(
+        app,
+        investigator,
+        id,
+        &InvestigationInput {
+            visited_on: date.to_string(),
+            visit_summary: "上门核实：经营场所属实 visit: premises confirmed".into(),
+            existing_monthly_debt: Some("0".into()),
+            ..InvestigationInput::default()
+        },
+    )
+    .await?;
+    if !waits_for(app, decider, id, "loan_officer").await? {
+        return Ok(false);
+    }
+    if stage == Investigated {
+        return Ok(true);
+    }
+    approval::decide(
+        app,
+        decider,
+        id,
+        &DecisionInput {
+            decision: "approve".into(),
+            comment: "同意 agreed".into(),
+            ..DecisionInput::default()
+        },
+    )
+    .await?;
+    let next = if stage == ForManager {
+        "branch_manager"
+    } else {
+        "committee"
+    };
+    let reached = waits_for(app, decider, id, next).await?;
+    if !reached {
+        // carried on by the chain: let it finish rather than leave it half way
+        decide_all(app, staff, decider, id, false).await?;
+    }
+    Ok(reached)
+}
+
+/// Whether application `id` is in review with a pending step of `kind`.
+async fn waits_for(app: &App, who: &Actor, id: i64, kind: &str) -> Result<bool, ServiceError> {
+    let a = applications::get(app, who, id).await?;
+    Ok(a.status == "in_review"
+        && a.approval.as_ref().is_some_and(|x| {
+            x.required_steps
+                .iter()
+                .any(|s| s.status == "pending" && s.kind == kind)
+        }))
 }

@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use serde_json::{Value, json};
 
 /// The W3C key of an element reference.
-const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecc";
+const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
 
 /// One HTTP exchange: the status and the JSON body.
 pub fn http(
@@ -183,7 +183,10 @@ impl Browser {
             "/element",
             Some(json!({"using": "css selector", "value": css})),
         );
-        v[ELEMENT].as_str().unwrap().to_owned()
+        match v[ELEMENT].as_str() {
+            Some(e) => e.to_owned(),
+            None => panic!("no element {css}: {v}; the page: {}", self.source()),
+        }
     }
 
     /// Types `text` into the element found by `css`.
