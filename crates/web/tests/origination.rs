@@ -404,7 +404,7 @@ async fn the_console_workbench_shows_the_assessment_and_decides_through_the_serv
         let (status, html) = console(&router, "GET", "/applications", &cookie, None).await;
         assert_eq!(status, StatusCode::OK);
         assert!(
-            html.contains("My approval queue") && html.contains(&format!("/applications/{id}")),
+            html.contains("待我审批") && html.contains(&format!("/applications/{id}")),
             "{html}"
         );
         let (status, html) = console(
@@ -419,7 +419,7 @@ async fn the_console_workbench_shows_the_assessment_and_decides_through_the_serv
         assert!(
             html.contains("consumer@1")
                 && html.contains("loan_officer")
-                && html.contains("审批决定 Decision"),
+                && html.contains("审批决定"),
             "{html}"
         );
         let csrf = html

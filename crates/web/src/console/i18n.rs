@@ -244,6 +244,7 @@ const LABELS: &[(&str, &str, &str)] = &[
     ("vintage", "账龄分析", "Vintage curves"),
     ("visit", "上门", "visit"),
     ("visited", "已上门", "visited"),
+    ("votes", "票数", "Votes"),
     ("warning", "风险预警", "Early warnings"),
     ("write_off", "核销", "Write-off"),
     ("wrong_number", "号码错误", "wrong number"),

@@ -522,7 +522,7 @@ async fn case_page(ctx: &Ctx, id: i64, refusal: Option<&ServiceError>) -> Respon
     if c.status == "open" {
         let options = |list: &[&str]| -> String {
             list.iter()
-                .map(|o| format!("<option value=\"{o}\">{o}</option>"))
+                .map(|o| format!("<option value=\"{o}\">{}</option>", escape(ctx.t(o))))
                 .collect()
         };
         let kinds = options(&["note", "call", "sms", "letter", "email", "visit"]);

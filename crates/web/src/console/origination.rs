@@ -15,7 +15,7 @@ use serde::Deserialize;
 
 use super::Ctx;
 use super::home::queue_kind;
-use super::html::escape;
+use super::html::{badge, escape, link, money, panel, table};
 use crate::AppState;
 
 #[derive(Deserialize)]
@@ -57,46 +57,84 @@ async fn list(
         )
         .await
     {
-        queue.push_str("<h2>待我审批 My approval queue</h2><table><thead><tr><th>申请 Application</th><th>环节 Step</th><th>开始 Started</th><th>时限 Due</th><th></th></tr></thead><tbody>");
-        for item in &items {
-            queue.push_str(&format!(
-                "<tr><td><a href=\"/applications/{0}\">#{0}</a></td><td>{1}</td><td>{2}</td><td>{3}</td><td>{4}</td></tr>",
-                item.application_id,
-                escape(&item.step.kind),
-                escape(item.step.started_at.as_deref().unwrap_or("")),
-                escape(item.step.due_at.as_deref().unwrap_or("")),
-                if item.step.overdue { "<span class=\"error\">超时 overdue</span>" } else { "" }
-            ));
-        }
-        queue.push_str("</tbody></table>");
+        let cells: Vec<Vec<String>> = items
+            .iter()
+            .map(|item| {
+                vec![
+                    link(
+                        &format!("/applications/{}", item.application_id),
+                        &format!("#{}", item.application_id),
+                    ),
+                    escape(&item.step.kind),
+                    escape(item.step.started_at.as_deref().unwrap_or("")),
+                    escape(item.step.due_at.as_deref().unwrap_or("")),
+                    if item.step.overdue {
+                        badge("overdue")
+                    } else {
+                        String::new()
+                    },
+                ]
+            })
+            .collect();
+        queue = panel(
+            ctx.pick("待我审批", "My approval queue"),
+            &table(
+                ctx.lang,
+                &["application", "step", "started", "due_date", "status"],
+                &cells,
+            ),
+        );
     }
-    let mut table = String::from(
-        "<table><thead><tr><th>#</th><th>客户 Customer</th><th>产品 Product</th><th>金额 Amount</th><th>期限 Term</th><th>渠道 Channel</th><th>状态 Status</th></tr></thead><tbody>",
-    );
-    for a in &rows {
-        table.push_str(&format!(
-            "<tr><td><a href=\"/applications/{0}\">{0}</a></td><td>{1}</td><td>{2}</td><td>{3}</td><td>{4}</td><td>{5}</td><td>{6}</td></tr>",
-            a.id,
-            a.customer_id,
-            escape(&a.product_code),
-            a.amount,
-            a.term_months,
-            escape(&a.channel),
-            escape(&a.status)
-        ));
-    }
-    table.push_str("</tbody></table>");
+    let cells: Vec<Vec<String>> = rows
+        .iter()
+        .map(|a| {
+            vec![
+                link(&format!("/applications/{}", a.id), &format!("#{}", a.id)),
+                link(
+                    &format!("/customers/{}", a.customer_id),
+                    &a.customer_id.to_string(),
+                ),
+                escape(&a.product_code),
+                money(a.amount),
+                a.term_months.to_string(),
+                escape(&a.channel),
+                badge(&a.status),
+            ]
+        })
+        .collect();
     let body = format!(
-        "<h1>申请 Applications</h1>{queue}<h2>全部 All</h2>\
-         <form method=\"get\"><input name=\"status\" placeholder=\"状态 Status, e.g. in_review\" value=\"{}\" style=\"max-width:320px\"></form>{table}",
-        escape(status.as_deref().unwrap_or(""))
+        "<h1>{}</h1>{queue}<form method=\"get\" class=\"inline\"><label>{}<input name=\"status\" placeholder=\"in_review\" value=\"{}\"></label>\
+         <button class=\"primary\" type=\"submit\">{}</button></form>{}",
+        escape(ctx.t("applications")),
+        escape(ctx.t("status")),
+        escape(status.as_deref().unwrap_or("")),
+        escape(ctx.t("search")),
+        panel(
+            ctx.pick("全部申请", "All applications"),
+            &table(
+                ctx.lang,
+                &[
+                    "application",
+                    "customer",
+                    "product",
+                    "#amount",
+                    "#term",
+                    "channel",
+                    "status"
+                ],
+                &cells
+            ),
+        ),
     );
     ctx.page(ctx.t("applications"), &body)
 }
 
-fn assessment_html(a: &ApplicationView) -> String {
+fn assessment_html(ctx: &Ctx, a: &ApplicationView) -> String {
     let Some(x) = &a.assessment else {
-        return "<p class=\"muted\">尚未评估 Not assessed yet</p>".into();
+        return format!(
+            "<p class=\"muted\">{}</p>",
+            escape(ctx.pick("尚未评估", "Not assessed yet"))
+        );
     };
     let reasons: String = x
         .reasons
@@ -109,83 +147,131 @@ fn assessment_html(a: &ApplicationView) -> String {
             )
         })
         .collect();
-    let checks: String = x
+    let checks: Vec<Vec<String>> = x
         .checks
         .iter()
         .map(|c| {
-            format!(
-                "<tr><td>{}</td><td>{}</td><td class=\"muted\">{}</td><td><code>{}</code></td></tr>",
+            vec![
                 escape(&c.kind),
                 escape(&c.outcome),
-                escape(&c.version),
-                escape(&c.outputs.to_string())
-            )
+                format!("<span class=\"muted\">{}</span>", escape(&c.version)),
+                format!("<code>{}</code>", escape(&c.outputs.to_string())),
+            ]
         })
         .collect();
+    let facts = [
+        (ctx.t("stage"), escape(&x.stage)),
+        (
+            ctx.t("score"),
+            x.score.map_or("-".into(), |s| s.to_string()),
+        ),
+        (
+            ctx.t("risk_grade"),
+            escape(x.risk_grade.as_deref().unwrap_or("-")),
+        ),
+        (
+            ctx.t("decision"),
+            format!("<strong>{}</strong>", escape(&x.decision)),
+        ),
+        (
+            ctx.pick("定价", "Offered rate"),
+            escape(x.offered_rate.as_deref().unwrap_or("-")),
+        ),
+        (
+            ctx.pick("授信额度", "Credit limit"),
+            x.credit_limit.map_or("-".into(), money),
+        ),
+        (
+            ctx.pick("模型", "Model"),
+            escape(x.model_version.as_deref().unwrap_or("-")),
+        ),
+        (
+            ctx.pick("政策", "Policy"),
+            escape(x.policy_version.as_deref().unwrap_or("-")),
+        ),
+    ];
+    let rows: String = facts
+        .iter()
+        .map(|(k, v)| format!("<tr><th>{}</th><td>{v}</td></tr>", escape(k)))
+        .collect();
     format!(
-        "<table><tbody><tr><th>阶段 Stage</th><td>{}</td><th>评分 Score</th><td>{}</td><th>风险等级 Risk grade</th><td>{}</td></tr>\
-         <tr><th>结论 Decision</th><td><strong>{}</strong></td><th>定价 Offered rate</th><td>{}</td><th>额度 Credit limit</th><td>{}</td></tr>\
-         <tr><th>模型 Model</th><td>{}</td><th>政策 Policy</th><td>{}</td><th></th><td></td></tr></tbody></table>\
-         <h3>原因 Reasons</h3><ul>{reasons}</ul>\
-         <details><summary>检查明细与政策轨迹 Checks and policy trace</summary><table><thead><tr><th>检查 Check</th><th>结果 Outcome</th><th>版本 Version</th><th>输出 Outputs</th></tr></thead><tbody>{checks}</tbody></table></details>",
-        escape(&x.stage),
-        x.score.map_or("-".into(), |s| s.to_string()),
-        escape(x.risk_grade.as_deref().unwrap_or("-")),
-        escape(&x.decision),
-        escape(x.offered_rate.as_deref().unwrap_or("-")),
-        x.credit_limit.map_or("-".into(), |l| l.to_string()),
-        escape(x.model_version.as_deref().unwrap_or("-")),
-        escape(x.policy_version.as_deref().unwrap_or("-")),
+        "<table id=\"assessment\"><tbody>{rows}</tbody></table><h3>{}</h3><ul>{reasons}</ul>\
+         <details><summary>{}</summary>{}</details>",
+        escape(ctx.t("reasons")),
+        escape(ctx.pick("检查明细与政策轨迹", "Checks and policy trace")),
+        table(
+            ctx.lang,
+            &["kind", "outcome", "version", "details"],
+            &checks
+        ),
     )
 }
 
-fn approval_html(a: &ApplicationView, csrf: &str) -> String {
+fn approval_html(ctx: &Ctx, a: &ApplicationView) -> String {
     let Some(ap) = &a.approval else {
-        return "<p class=\"muted\">尚未进入审批 Not routed yet</p>".into();
+        return format!(
+            "<p class=\"muted\">{}</p>",
+            escape(ctx.pick("尚未进入审批", "Not routed yet"))
+        );
     };
-    let mut out = String::from(
-        "<table><thead><tr><th>#</th><th>环节 Step</th><th>状态 Status</th><th>票数 Votes</th><th>时限 Due</th><th>决定 Decisions</th></tr></thead><tbody>",
-    );
-    for s in &ap.required_steps {
-        let decisions: String = s
-            .decisions
-            .iter()
-            .map(|d| {
+    let steps: Vec<Vec<String>> = ap
+        .required_steps
+        .iter()
+        .map(|s| {
+            let decisions: String = s
+                .decisions
+                .iter()
+                .map(|d| {
+                    format!(
+                        "{} ({}): {} {}<br>",
+                        escape(&d.decider),
+                        escape(ctx.t(&d.role)),
+                        escape(&d.decision),
+                        escape(&d.comment)
+                    )
+                })
+                .collect();
+            vec![
+                s.seq.to_string(),
+                escape(&s.kind),
                 format!(
-                    "{} ({}): {} {}<br>",
-                    escape(&d.decider),
-                    escape(&d.role),
-                    escape(&d.decision),
-                    escape(&d.comment)
-                )
-            })
-            .collect();
-        out.push_str(&format!(
-            "<tr><td>{}</td><td>{}</td><td>{}{}</td><td>{} / {}</td><td>{}</td><td>{decisions}</td></tr>",
-            s.seq,
-            escape(&s.kind),
-            escape(&s.status),
-            if s.overdue { " <span class=\"error\">超时 overdue</span>" } else { "" },
-            s.votes_required,
-            s.voters,
-            escape(s.due_at.as_deref().unwrap_or("")),
-        ));
-    }
-    out.push_str("</tbody></table>");
+                    "{}{}",
+                    badge(&s.status),
+                    if s.overdue {
+                        badge("overdue")
+                    } else {
+                        String::new()
+                    }
+                ),
+                format!("{} / {}", s.votes_required, s.voters),
+                escape(s.due_at.as_deref().unwrap_or("")),
+                decisions,
+            ]
+        })
+        .collect();
+    let mut out = table(
+        ctx.lang,
+        &["#id", "step", "status", "votes", "due_date", "decision"],
+        &steps,
+    );
+    let csrf = ctx.csrf_field();
     if let Some(o) = ap.counter_offer.as_ref() {
         out.push_str(&format!(
-            "<p>反要约 Counter-offer: {} · {} 个月 months · {} — {}</p>",
-            o.amount,
+            "<p>{}: {} · {} {} · {} — {}</p>",
+            escape(ctx.pick("反要约", "Counter-offer")),
+            money(o.amount),
             o.term_months,
+            escape(ctx.pick("个月", "months")),
             escape(&o.rate),
-            escape(&o.status)
+            badge(&o.status)
         ));
         if o.status == "offered" {
             out.push_str(&format!(
-                "<form method=\"post\" action=\"/applications/{0}/counter-offer\"><input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">\
-                 <button name=\"answer\" value=\"accept\">客户接受 Applicant accepts</button> \
-                 <button name=\"answer\" value=\"reject\">客户拒绝 Applicant rejects</button></form>",
-                a.id
+                "<form method=\"post\" action=\"/applications/{}/counter-offer\">{csrf}\
+                 <button name=\"answer\" value=\"accept\">{}</button> <button name=\"answer\" value=\"reject\">{}</button></form>",
+                a.id,
+                escape(ctx.pick("客户接受", "Applicant accepts")),
+                escape(ctx.pick("客户拒绝", "Applicant rejects")),
             ));
         }
     }
@@ -194,17 +280,30 @@ fn approval_html(a: &ApplicationView, csrf: &str) -> String {
         .as_ref()
         .is_some_and(|s| s.status == "pending")
     {
+        let options: String = [
+            ("approve", ctx.pick("同意", "approve")),
+            ("decline", ctx.pick("拒绝", "decline")),
+            ("return", ctx.pick("退回补充", "return for more")),
+            ("counter_offer", ctx.pick("反要约", "counter-offer")),
+        ]
+        .iter()
+        .map(|(v, l)| format!("<option value=\"{v}\">{}</option>", escape(l)))
+        .collect();
         out.push_str(&format!(
-            "<h3>审批决定 Decision</h3><form method=\"post\" action=\"/applications/{}/decide\" style=\"max-width:480px\">\
-             <input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">\
-             <label>决定 Decision <select name=\"decision\"><option value=\"approve\">同意 approve</option><option value=\"decline\">拒绝 decline</option>\
-             <option value=\"return\">退回补充 return</option><option value=\"counter_offer\">反要约 counter-offer</option></select></label>\
-             <label>意见 Comment<input name=\"comment\"></label>\
-             <label>反要约金额 Offer amount<input name=\"amount\" placeholder=\"80000.00\"></label>\
-             <label>反要约期限 Offer term (months)<input name=\"term_months\"></label>\
-             <label>反要约利率 Offer rate<input name=\"rate\" placeholder=\"0.12\"></label>\
-             <button class=\"primary\" type=\"submit\">提交 Submit</button></form>",
-            a.id
+            "<h3>{0}</h3><form method=\"post\" action=\"/applications/{1}/decide\" style=\"max-width:480px\">{csrf}\
+             <label>{0}<select name=\"decision\">{options}</select></label>\
+             <label>{2}<input name=\"comment\"></label>\
+             <label>{3}<input name=\"amount\" placeholder=\"80000.00\"></label>\
+             <label>{4}<input name=\"term_months\"></label>\
+             <label>{5}<input name=\"rate\" placeholder=\"0.12\"></label>\
+             <button class=\"primary\" type=\"submit\">{6}</button></form>",
+            escape(ctx.t("decision")),
+            a.id,
+            escape(ctx.pick("意见", "Comment")),
+            escape(ctx.pick("反要约金额", "Offer amount")),
+            escape(ctx.pick("反要约期限（月）", "Offer term (months)")),
+            escape(ctx.pick("反要约利率", "Offer rate")),
+            escape(ctx.t("submit")),
         ));
     }
     out
@@ -240,33 +339,39 @@ async fn workbench(
         .as_ref()
         .map(|n| {
             format!(
-                "<p class=\"error\">{}<br>{}</p>",
-                escape(&n.text_zh),
-                escape(&n.text_en)
+                "<p class=\"error\">{}</p>",
+                escape(ctx.pick(&n.text_zh, &n.text_en))
             )
         })
         .unwrap_or_default();
     let body = format!(
-        "<h1>申请 Application #{}</h1>\
-         <p>客户 Customer {} · {} · {} · {} 个月 months · {} · {} · <strong>{}</strong></p>{notice}\
-         <h2>初步审核 Pre-screen</h2><ul>{}</ul>\
-         <h2>风险评估 Assessment</h2>{}\
-         <h2>审批 Approval</h2>{}",
+        "<h1>{} #{} {}</h1><p>{} · {} · {} · {} {} · {} · {}</p>{notice}\
+         <section class=\"panel\"><h2>{}</h2><ul>{}</ul></section>\
+         <section class=\"panel\"><h2>{}</h2>{}</section>\
+         <section class=\"panel\"><h2>{}</h2>{}</section>",
+        escape(ctx.t("application")),
         a.id,
-        a.customer_id,
+        badge(&a.status),
+        link(
+            &format!("/customers/{}", a.customer_id),
+            &format!("{} #{}", ctx.t("customer"), a.customer_id)
+        ),
         escape(&a.product_code),
-        a.amount,
+        money(a.amount),
         a.term_months,
-        escape(&a.method),
+        escape(ctx.pick("个月", "months")),
+        escape(ctx.t(&a.method)),
         escape(&a.purpose),
-        escape(&a.status),
+        escape(ctx.pick("初步审核", "Pre-screen")),
         if prescreen.is_empty() {
-            "<li>通过 passed</li>".to_owned()
+            format!("<li>{}</li>", escape(ctx.pick("通过", "passed")))
         } else {
             prescreen
         },
-        assessment_html(&a),
-        approval_html(&a, &ctx.csrf()),
+        escape(ctx.t("assessment")),
+        assessment_html(&ctx, &a),
+        escape(ctx.t("approval")),
+        approval_html(&ctx, &a),
     );
     ctx.page(ctx.t("application"), &body)
 }
