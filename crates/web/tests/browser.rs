@@ -74,10 +74,32 @@ async fn every_role_works_the_console_in_chromium() {
         .await
         .unwrap();
     let until = NaiveDate::from_ymd_opt(2026, 9, 1).unwrap();
-    let report = demo::seed(&app, 400, Some(until), &|_| {}).await.unwrap();
+    let report = demo::seed(&app, 600, Some(until), &|_| {}).await.unwrap();
     let history = report.history.clone().unwrap();
     assert_eq!(history.days_closed, 92);
     assert!(history.loans > 20 && history.repayments > 20, "{history:?}");
+    // today's pipeline left work at every stage
+    let system = Actor::system();
+    for status in [
+        "draft",
+        "pre_screened",
+        "in_review",
+        "approved",
+        "contracted",
+        "withdrawn",
+    ] {
+        let found = loanbook_service::applications::list(
+            &app,
+            &system,
+            Some(status),
+            None,
+            None,
+            Some(500),
+        )
+        .await
+        .unwrap();
+        assert!(!found.is_empty(), "no application is {status}");
+    }
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let port = listener.local_addr().unwrap().port();
     tokio::spawn(loanbook_web::serve_on(listener, app.clone()));
@@ -104,7 +126,6 @@ async fn every_role_works_the_console_in_chromium() {
     }
 
     // the approver decides an application waiting for the branch manager
-    let system = Actor::system();
     let waiting = approval::queue(&app, &system, Some("branch_manager"), false)
         .await
         .unwrap();
@@ -281,6 +302,69 @@ async fn every_role_works_the_console_in_chromium() {
     });
     assert_eq!(status, 200);
     assert!(xlsx.starts_with(b"PK\x03\x04"), "not a zip");
+
+    // the administrator adds a funding source and a user from the forms; a bad limit is
+    // refused naming the field, and nothing is added
+    blocking(|| {
+        browser.click("#logout");
+        log_in(&browser, &base, "admin", "Password-2026");
+        browser.open(&format!("{base}/configuration"));
+        browser.fill("#funding-form input[name=code]", "BANK-B");
+        browser.fill("#funding-form input[name=name]", "合作银行B");
+        browser.fill("#funding-form input[name=limit]", "lots");
+        browser.click("#funding-form button[type=submit]");
+        let mut html = browser.source();
+        for _ in 0..50 {
+            if html.contains("role=\"alert\"") {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(100));
+            html = browser.source();
+        }
+        assert!(
+            html.contains("limit"),
+            "the refusal does not name the field: {html}"
+        );
+        browser.open(&format!("{base}/configuration"));
+        browser.fill("#funding-form input[name=code]", "BANK-B");
+        browser.fill("#funding-form input[name=name]", "合作银行B");
+        browser.fill("#funding-form input[name=limit]", "1000000.00");
+        browser.click("#funding-form button[type=submit]");
+        wait_for_path(&browser, "/configuration");
+        browser.screenshot(&shots.join("configuration.png"));
+        browser.open(&format!("{base}/users"));
+        browser.fill("#user-form input[name=username]", "sun.officer");
+        browser.fill("#user-form input[name=display_name]", "孙信贷");
+        browser.fill("#user-form input[name=password]", "Sun-Officer-2026!");
+        browser.click("#user-form button[type=submit]");
+        wait_for_path(&browser, "/users");
+        browser.screenshot(&shots.join("users.png"));
+        browser.open(&format!("{base}/audit?entity=user"));
+        browser.screenshot(&shots.join("audit.png"));
+        browser.click("#logout");
+        log_in(&browser, &base, "approver", &password("approver"));
+    });
+    let mut sources = loanbook_service::applications::funding_sources(&app, &system)
+        .await
+        .unwrap();
+    for _ in 0..50 {
+        if sources.iter().any(|f| f.code == "BANK-B") {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        sources = loanbook_service::applications::funding_sources(&app, &system)
+            .await
+            .unwrap();
+    }
+    let bank_b = sources.iter().find(|f| f.code == "BANK-B").unwrap();
+    assert_eq!(bank_b.limit.to_string(), "1000000.00");
+    assert!(
+        auth::list_users(&app, &system)
+            .await
+            .unwrap()
+            .iter()
+            .any(|u| u.username == "sun.officer")
+    );
 
     // the language follows the user
     blocking(|| {

@@ -1,7 +1,7 @@
 //! Today's work in the demo bank: applications left at every stage of origination, so
 //! that each role's queue has something in it when the console opens. A stage is
 //! reached with the real decisions: an applicant the policy declines is tried again with
-//! the next customer (at most ten), so every stage ends up filled.
+//! the next customer (at most twenty), so every stage ends up filled.
 
 use chrono::NaiveDate;
 
@@ -38,14 +38,14 @@ enum Stage {
 /// Today's pipeline: (stage, how many).
 const PIPELINE: [(Stage, usize); 9] = [
     (Stage::Draft, 2),
+    (Stage::Withdrawn, 1),
+    (Stage::Approved, 2),
+    (Stage::Signed, 2),
+    (Stage::Disbursed, 1),
     (Stage::PreScreened, 2),
     (Stage::Investigated, 2),
     (Stage::ForManager, 3),
     (Stage::ForCommittee, 2),
-    (Stage::Approved, 2),
-    (Stage::Signed, 2),
-    (Stage::Withdrawn, 1),
-    (Stage::Disbursed, 1),
 ];
 
 /// Leaves applications at every stage on the open business date; how many were taken
@@ -65,7 +65,7 @@ pub async fn today(
     let mut i = 0;
     for (stage, count) in PIPELINE {
         for _ in 0..count {
-            for _attempt in 0..10 {
+            for _attempt in 0..20 {
                 let Some(customer) = next.next() else {
                     return Ok(taken);
                 };
@@ -97,7 +97,8 @@ async fn carry(
         &staff.officers[(i + 1) % n],
         &staff.officers[(i + 2) % n],
     );
-    // small consumer loans are approved automatically; others go to people
+    // consumer loans for the stages after approval; business loans up to 200,000.00 go
+    // to an officer and the branch manager, larger ones to the committee
     let asked = match stage {
         ForCommittee => ("SME", 250_000 + 10_000 * dice.below(20), 36),
         Approved | Signed | Disbursed | Draft | Withdrawn => {
@@ -121,8 +122,28 @@ async fn carry(
         _ => {}
     }
     let status = applications::submit(app, submitter, id).await?.status;
+    if status == "pre_screened" {
+        if stage == PreScreened {
+            return Ok(true);
+        }
+        investigation::investigate(
+            app,
+            investigator,
+            id,
+            &InvestigationInput {
+                visited_on: date.to_string(),
+                visit_summary: "上门核实：工作、经营属实 visit: work and business confirmed".into(),
+                existing_monthly_debt: Some("0".into()),
+                ..InvestigationInput::default()
+            },
+        )
+        .await?;
+    } else if status != "approved" {
+        return Ok(false);
+    }
     if matches!(stage, Approved | Signed | Disbursed) {
-        if status != "approved" {
+        decide_all(app, staff, decider, id, false).await?;
+        if applications::get(app, decider, id).await?.status != "approved" {
             return Ok(false);
         }
         match stage {
@@ -139,21 +160,6 @@ async fn carry(
     if status != "pre_screened" {
         return Ok(false);
     }
-    if stage == PreScreened {
-        return Ok(true);
-    }
-    investigation::investigate(
-        app,
-        investigator,
-        id,
-        &InvestigationInput {
-            visited_on: date.to_string(),
-            visit_summary: "上门核实：经营场所属实 visit: premises confirmed".into(),
-            existing_monthly_debt: Some("0".into()),
-            ..InvestigationInput::default()
-        },
-    )
-    .await?;
     if !waits_for(app, decider, id, "loan_officer").await? {
         return Ok(false);
     }

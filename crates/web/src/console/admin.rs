@@ -126,14 +126,190 @@ async fn configuration(State(state): State<AppState>, headers: HeaderMap) -> Res
             ),
         ));
     }
-    body.push_str(&format!(
-        "<p class=\"muted\">{}</p>",
-        escape(ctx.pick(
-            "新版本通过 API 或 CLI 导入（loanbook product add / policy import），每个版本都保留。",
-            "New versions are imported through the API or the CLI (loanbook product add / policy import); every version is kept."
-        ))
-    ));
+    let csrf = ctx.csrf_field();
+    let textarea = |name: &str, label: &str| {
+        format!(
+            "<label>{}<textarea name=\"{name}\" rows=\"8\" placeholder=\"{{ … }}\"></textarea></label>",
+            escape(label)
+        )
+    };
+    let mut forms = String::new();
+    if ctx.may(Permission::ProductWrite) {
+        forms.push_str(&config_form(
+            "/configuration/product",
+            &csrf,
+            &textarea(
+                "text",
+                ctx.pick(
+                    "产品定义（JSON，同代码即新版本）",
+                    "Product definition (JSON; the same code makes a new version)",
+                ),
+            ),
+            ctx.pick("保存产品版本", "Save product version"),
+            "product-form",
+        ));
+    }
+    if ctx.may(Permission::PolicyManage) {
+        forms.push_str(&config_form(
+            "/configuration/policy",
+            &csrf,
+            &textarea(
+                "text",
+                ctx.pick(
+                    "信贷政策决策表（JSON）",
+                    "Credit policy decision table (JSON)",
+                ),
+            ),
+            ctx.pick("导入政策", "Import policy"),
+            "policy-form",
+        ));
+        forms.push_str(&config_form(
+            "/configuration/authority",
+            &csrf,
+            &textarea(
+                "text",
+                ctx.pick(
+                    "审批权限规则（JSON 数组）",
+                    "Approval authority rules (JSON array)",
+                ),
+            ),
+            ctx.pick("导入权限规则", "Import authority rules"),
+            "authority-form",
+        ));
+    }
+    if ctx.may(Permission::FundingManage) {
+        forms.push_str(&config_form(
+            "/configuration/funding",
+            &csrf,
+            &format!(
+                "{}{}{}",
+                super::html::input(ctx.t("code"), "code", ""),
+                super::html::input(ctx.t("name"), "name", ""),
+                super::html::input(ctx.t("limit"), "limit", "")
+            ),
+            ctx.pick("新增资金来源", "Add funding source"),
+            "funding-form",
+        ));
+    }
+    if !forms.is_empty() {
+        body.push_str(&panel(
+            ctx.pick(
+                "变更配置（每次变更生成新版本，旧版本保留）",
+                "Change the configuration (each change is a new version; old versions are kept)",
+            ),
+            &forms,
+        ));
+    }
     ctx.page(ctx.t("configuration"), &body)
+}
+
+/// A form laid out in a column (for text areas).
+fn config_form(action: &str, csrf: &str, fields: &str, button: &str, id: &str) -> String {
+    format!(
+        "<form method=\"post\" action=\"{action}\" id=\"{id}\">{csrf}{fields}<button class=\"primary\" type=\"submit\">{}</button></form><hr>",
+        escape(button)
+    )
+}
+
+#[derive(Deserialize)]
+struct ConfigForm {
+    csrf: String,
+    #[serde(default)]
+    text: String,
+    #[serde(default)]
+    code: String,
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    limit: String,
+}
+
+/// Saves a configuration change through its service; back to the configuration, or the
+/// refusal naming the field.
+async fn configure(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    axum::extract::Path(what): axum::extract::Path<String>,
+    Form(f): Form<ConfigForm>,
+) -> Response {
+    let ctx = match Ctx::load(&state, &headers).await {
+        Ok(c) => c,
+        Err(r) => return r,
+    };
+    if let Some(r) = ctx.forged(&f.csrf) {
+        return r;
+    }
+    let app = &state.app;
+    let json = || {
+        serde_json::from_str::<serde_json::Value>(&f.text).map_err(|e| {
+            loanbook_service::ServiceError::invalid("text", format!("is not JSON: {e}"))
+        })
+    };
+    let result = match what.as_str() {
+        "product" => match json() {
+            Ok(v) => products::add(app, &ctx.actor, &v).await.map(|_| ()),
+            Err(e) => Err(e),
+        },
+        "policy" => policies::import_policy(app, &ctx.actor, &f.text)
+            .await
+            .map(|_| ()),
+        "authority" => policies::import_rules(app, &ctx.actor, &f.text)
+            .await
+            .map(|_| ()),
+        "funding" => applications::create_funding_source(
+            app,
+            &ctx.actor,
+            &applications::FundingSourceInput {
+                code: f.code.trim().to_owned(),
+                name: f.name.trim().to_owned(),
+                currency: None,
+                limit: f.limit.trim().to_owned(),
+            },
+        )
+        .await
+        .map(|_| ()),
+        _ => Err(loanbook_service::ServiceError::NotFound(format!(
+            "configuration {what}"
+        ))),
+    };
+    match result {
+        Ok(()) => Redirect::to("/configuration").into_response(),
+        Err(e) => ctx.refused(ctx.t("configuration"), &e),
+    }
+}
+
+#[derive(Deserialize)]
+struct UserForm {
+    csrf: String,
+    username: String,
+    display_name: String,
+    role: String,
+    password: String,
+}
+
+/// Adds a user through the service (the password rules are the service's).
+async fn add_user(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Form(f): Form<UserForm>,
+) -> Response {
+    let ctx = match Ctx::load(&state, &headers).await {
+        Ok(c) => c,
+        Err(r) => return r,
+    };
+    if let Some(r) = ctx.forged(&f.csrf) {
+        return r;
+    }
+    let new = auth::NewUser {
+        username: f.username.trim().to_owned(),
+        display_name: f.display_name.trim().to_owned(),
+        role: f.role,
+        password: f.password,
+    };
+    match auth::add_user(&state.app, &ctx.actor, &new).await {
+        Ok(_) => Redirect::to("/users").into_response(),
+        Err(e) => ctx.refused(ctx.t("users"), &e),
+    }
 }
 
 async fn eod_panel(State(state): State<AppState>, headers: HeaderMap) -> Response {
@@ -293,6 +469,32 @@ async fn users(State(state): State<AppState>, headers: HeaderMap) -> Response {
             ]
         })
         .collect();
+    let role_options: String = Role::ALL
+        .iter()
+        .map(|r| {
+            format!(
+                "<option value=\"{}\">{}</option>",
+                r.code(),
+                escape(ctx.t(r.code()))
+            )
+        })
+        .collect();
+    body.push_str(&panel(
+        ctx.pick("新增用户", "Add a user"),
+        &super::html::form(
+            "/users",
+            &ctx.csrf_field(),
+            &format!(
+                "{}{}<label>{}<select name=\"role\">{role_options}</select></label><label>{}<input type=\"password\" name=\"password\" autocomplete=\"new-password\"></label>",
+                super::html::input(ctx.t("username"), "username", ""),
+                super::html::input(ctx.t("name"), "display_name", ""),
+                escape(ctx.t("roles")),
+                escape(ctx.t("password")),
+            ),
+            ctx.pick("新增", "Add"),
+            "user-form",
+        ),
+    ));
     body.push_str(&panel(
         ctx.t("roles"),
         &table(ctx.lang, &["roles", "permissions"], &roles),
@@ -372,6 +574,7 @@ pub fn routes() -> Router<AppState> {
         .route("/configuration", get(configuration))
         .route("/eod", get(eod_panel))
         .route("/eod/run", post(eod_run))
-        .route("/users", get(users))
+        .route("/users", get(users).post(add_user))
+        .route("/configuration/{what}", post(configure))
         .route("/audit", get(audit))
 }
