@@ -78,6 +78,7 @@ async fn every_role_works_the_console_in_chromium() {
     let history = report.history.clone().unwrap();
     assert_eq!(history.days_closed, 92);
     assert!(history.loans > 20 && history.repayments > 20, "{history:?}");
+    assert_eq!(report.tickets, 5);
     // today's pipeline left work at every stage
     let system = Actor::system();
     for status in [

@@ -37,6 +37,8 @@ pub struct Staff {
     pub committee: Vec<Actor>,
     /// Operations: contracts, disbursements, repayments, the close, write-off requests.
     pub operations: Actor,
+    /// Customer service: borrowers' tickets.
+    pub customer_service: Actor,
 }
 
 /// What the history made.

@@ -34,8 +34,10 @@ pub struct DemoReport {
     pub customers: usize,
     /// The history lived, when asked for.
     pub history: Option<history::HistoryReport>,
-    /// Applications left in today's pipeline.
+    /// Applications taken in today's pipeline (declined attempts included).
     pub pipeline: u32,
+    /// Customer-service tickets waiting today.
+    pub tickets: u32,
 }
 
 /// A small deterministic generator (xorshift64*), so the demo is the same every time.
@@ -240,6 +242,7 @@ pub async fn seed(
         manager: of(Role::Approver).remove(0),
         committee: of(Role::CommitteeMember),
         operations: of(Role::Operations).remove(0),
+        customer_service: of(Role::CustomerService).remove(0),
     };
     // the demo collector works every queue, so the close has someone to give cases to
     crate::collections::cases::put_collector(
@@ -313,6 +316,7 @@ pub async fn seed(
         customers: count,
         history: None,
         pipeline: 0,
+        tickets: 0,
     };
     if let Some(until) = history_until {
         let ids = customer_ids(app, &admin).await?;
@@ -321,6 +325,7 @@ pub async fn seed(
         report.history = Some(history::live(app, &staff, past, until, progress).await?);
         let today = app.business_date().await?;
         report.pipeline = pipeline::today(app, &staff, now, today).await?;
+        report.tickets = pipeline::tickets(app, &staff.customer_service).await?;
     }
     Ok(report)
 }

@@ -80,6 +80,67 @@ pub async fn today(
     Ok(taken)
 }
 
+/// Borrowers' calls of today: an inquiry, a complaint and a request on some of the
+/// loans, waiting for customer service.
+///
+/// # Errors
+/// Any refusal of a service (a bug in the demo).
+pub async fn tickets(app: &App, desk: &Actor) -> Result<u32, ServiceError> {
+    use crate::tickets::{TicketInput, open};
+    const CALLS: [(&str, &str, &str, &str); 5] = [
+        (
+            "inquiry",
+            "phone",
+            "提前还款需要多少钱 How much to repay early",
+            "客户询问提前结清金额和手续费。",
+        ),
+        (
+            "complaint",
+            "phone",
+            "催收电话太频繁 Too many collection calls",
+            "客户称一天内接到多次电话，要求核查。",
+        ),
+        (
+            "request",
+            "app",
+            "申请开具结清证明 Payoff certificate",
+            "客户请求开具贷款结清证明。",
+        ),
+        (
+            "inquiry",
+            "counter",
+            "还款日能否调整 Change the due day",
+            "客户询问能否把还款日改到每月15日。",
+        ),
+        (
+            "complaint",
+            "email",
+            "罚息计算有误 Penalty interest looks wrong",
+            "客户认为上期罚息多收，请核对。",
+        ),
+    ];
+    let loans = crate::loans::list(app, desk, None, None, Some(50)).await?;
+    let mut opened = 0;
+    for ((kind, channel, subject, description), loan) in CALLS.iter().zip(loans.iter().step_by(7)) {
+        open(
+            app,
+            desk,
+            &TicketInput {
+                customer_id: loan.customer_id,
+                loan_id: Some(loan.id),
+                kind: (*kind).into(),
+                channel: (*channel).into(),
+                priority: (*kind == "complaint").then(|| "high".into()),
+                subject: (*subject).into(),
+                description: (*description).into(),
+            },
+        )
+        .await?;
+        opened += 1;
+    }
+    Ok(opened)
+}
+
 /// Takes one application as far as `stage`; false when a decision stopped it earlier.
 async fn carry(
     app: &App,
