@@ -269,13 +269,14 @@ pub async fn run(location: &Location, args: &ServeArgs) -> Result<String, CliErr
             );
             if let Some(h) = &report.history {
                 println!(
-                    "  history: {} days closed, {} applications, {} loans, {} repayments, {} written off; {} applications in today's pipeline",
+                    "  history: {} days closed, {} applications, {} loans, {} repayments, {} written off; today {} applications taken and {} tickets waiting",
                     h.days_closed,
                     h.applications,
                     h.loans,
                     h.repayments,
                     h.written_off,
-                    report.pipeline
+                    report.pipeline,
+                    report.tickets
                 );
             }
             for (user, role, password) in &report.users {
