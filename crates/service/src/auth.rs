@@ -886,6 +886,33 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_user_keeps_their_console_language_and_a_bad_one_changes_nothing() {
+        for (app, admin, t) in apps().await {
+            add_user(&app, &admin, &officer("wang")).await.unwrap();
+            let ok = login(&app, "wang", "Officer-2026-pass").await.unwrap();
+            let wang = authenticate(&app, &ok.token).await.unwrap();
+            assert_eq!(language(&app, &wang).await.unwrap(), "zh-CN", "{}", t.label);
+            set_language(&app, &wang, "en").await.unwrap();
+            assert_eq!(language(&app, &wang).await.unwrap(), "en");
+            match set_language(&app, &wang, "fr").await {
+                Err(ServiceError::Invalid(v)) => assert_eq!(v[0].field, "language"),
+                other => panic!("{}: fr was not refused: {other:?}", t.label),
+            }
+            assert_eq!(language(&app, &wang).await.unwrap(), "en");
+            let filter = loanbook_store::audit::AuditFilter {
+                actor: Some("wang".into()),
+                limit: 10,
+                ..Default::default()
+            };
+            let log = loanbook_store::audit::query(app.db(), &filter)
+                .await
+                .unwrap();
+            assert_eq!(log[0].action, "user.language");
+            assert_eq!(log[0].after.as_deref(), Some(r#"{"language":"en"}"#));
+        }
+    }
+
+    #[tokio::test]
     async fn login_lockout_tokens_and_revocation() {
         for (app, admin, t) in apps().await {
             add_user(&app, &admin, &officer("wang")).await.unwrap();

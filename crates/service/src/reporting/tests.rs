@@ -83,5 +83,25 @@ async fn figures_equal_the_direct_calculation_on_a_crafted_book() {
             ("2026-11", 2, "48000.00")
         );
         assert_eq!(v[0].ever_30dpd, ["0.0000", "0.2500"], "{}", t.label);
+        // the overview by month: 48,000.00 disbursed in November, the one repayment in
+        // December, nothing collected in January; both loans at each month end with
+        // their principal untouched since the first installment
+        let months = monthly_overview(&app, &admin).await.unwrap();
+        let row = |m: &str| months.iter().find(|r| r.month == m).unwrap().clone();
+        let nov = row("2026-11");
+        assert_eq!(
+            (nov.disbursed.as_str(), nov.collected.as_str(), nov.loans),
+            ("48000.00", "0.00", Some(2)),
+            "{}",
+            t.label
+        );
+        let dec = row("2026-12");
+        assert_eq!(dec.collected, first.to_string(), "{}", t.label);
+        assert_eq!(dec.disbursed, "0.00");
+        assert_eq!(dec.loans, Some(2));
+        assert_eq!(dec.principal, Some(money(p_late + p_good)));
+        let jan = row("2027-01");
+        assert_eq!((jan.collected.as_str(), jan.loans), ("0.00", Some(2)));
+        assert_eq!(jan.principal, Some(money(p_late + p_good)));
     }
 }
