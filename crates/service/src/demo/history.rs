@@ -286,19 +286,7 @@ pub(super) async fn originate(
     let id = apply(app, submitter, dice, customer, date, None).await?;
     let mut a = applications::submit(app, submitter, id).await?;
     if a.status == "pre_screened" {
-        investigation::investigate(
-            app,
-            investigator,
-            id,
-            &InvestigationInput {
-                visited_on: date.to_string(),
-                visit_summary: "上门核实：工作单位、住址属实 visit: employer and address confirmed"
-                    .into(),
-                existing_monthly_debt: Some("0".into()),
-                ..InvestigationInput::default()
-            },
-        )
-        .await?;
+        visit(app, investigator, id, date).await?;
         a = applications::get(app, submitter, id).await?;
     }
     if a.status == "in_review" {
@@ -316,6 +304,30 @@ pub(super) async fn originate(
         .unwrap_or_else(|| "C".into());
     let loan_id = contract_and_disburse(app, &staff.operations, id, dice).await?;
     Ok(Some((loan_id, grade)))
+}
+
+/// The pre-loan investigation of application `id` by `investigator`: the visit
+/// confirmed what the applicant said.
+pub(super) async fn visit(
+    app: &App,
+    investigator: &Actor,
+    id: i64,
+    date: NaiveDate,
+) -> Result<(), ServiceError> {
+    investigation::investigate(
+        app,
+        investigator,
+        id,
+        &InvestigationInput {
+            visited_on: date.to_string(),
+            visit_summary: "上门核实：工作单位、住址属实 visit: employer and address confirmed"
+                .into(),
+            existing_monthly_debt: Some("0".into()),
+            ..InvestigationInput::default()
+        },
+    )
+    .await?;
+    Ok(())
 }
 
 /// Creates an application with the documents its product needs.

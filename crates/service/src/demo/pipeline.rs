@@ -6,9 +6,8 @@
 use chrono::NaiveDate;
 
 use super::Dice;
-use super::history::{Staff, apply, contract_and_disburse, decide_all, sign_contract};
+use super::history::{Staff, apply, contract_and_disburse, decide_all, sign_contract, visit};
 use crate::applications;
-use crate::investigation::{self, InvestigationInput};
 use crate::origination::approval::{self, DecisionInput};
 use crate::{Actor, App, ServiceError};
 
@@ -187,18 +186,7 @@ async fn carry(
         if stage == PreScreened {
             return Ok(true);
         }
-        investigation::investigate(
-            app,
-            investigator,
-            id,
-            &InvestigationInput {
-                visited_on: date.to_string(),
-                visit_summary: "上门核实：工作、经营属实 visit: work and business confirmed".into(),
-                existing_monthly_debt: Some("0".into()),
-                ..InvestigationInput::default()
-            },
-        )
-        .await?;
+        visit(app, investigator, id, date).await?;
     } else if status != "approved" {
         return Ok(false);
     }

@@ -2,8 +2,7 @@
 //! daily-close panel (run, progress, history), users and roles, and the audit search.
 
 use axum::Router;
-use axum::extract::{Form, Query, State};
-use axum::http::HeaderMap;
+use axum::extract::{Form, Query};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use loanbook_service::servicing::eod::{self, RunOptions};
@@ -33,12 +32,8 @@ fn json_details(v: &serde_json::Value) -> String {
     )
 }
 
-async fn configuration(State(state): State<AppState>, headers: HeaderMap) -> Response {
-    let ctx = match Ctx::load(&state, &headers).await {
-        Ok(c) => c,
-        Err(r) => return r,
-    };
-    let app = &state.app;
+async fn configuration(ctx: Ctx) -> Response {
+    let app = &ctx.state.app;
     let mut body = format!("<h1>{}</h1>", escape(ctx.t("configuration")));
     match products::list(app, &ctx.actor).await {
         Ok(list) => {
@@ -54,13 +49,10 @@ async fn configuration(State(state): State<AppState>, headers: HeaderMap) -> Res
                     ]
                 })
                 .collect();
-            body.push_str(&panel(
+            body.push_str(&ctx.section(
                 ctx.t("product"),
-                &table(
-                    ctx.lang,
-                    &["code", "#version", "status", "staff", "details"],
-                    &rows,
-                ),
+                &["code", "#version", "status", "staff", "details"],
+                &rows,
             ));
         }
         Err(e) => return ctx.refused(ctx.t("configuration"), &e),
@@ -78,13 +70,10 @@ async fn configuration(State(state): State<AppState>, headers: HeaderMap) -> Res
                 ]
             })
             .collect();
-        body.push_str(&panel(
+        body.push_str(&ctx.section(
             ctx.pick("信贷政策", "Credit policies"),
-            &table(
-                ctx.lang,
-                &["name", "#version", "status", "staff", "details"],
-                &rows,
-            ),
+            &["name", "#version", "status", "staff", "details"],
+            &rows,
         ));
     }
     if let Ok(list) = policies::rule_sets(app, &ctx.actor).await {
@@ -99,9 +88,10 @@ async fn configuration(State(state): State<AppState>, headers: HeaderMap) -> Res
                 ]
             })
             .collect();
-        body.push_str(&panel(
+        body.push_str(&ctx.section(
             ctx.t("authority_rule"),
-            &table(ctx.lang, &["#version", "staff", "date", "details"], &rows),
+            &["#version", "staff", "date", "details"],
+            &rows,
         ));
     }
     if let Ok(list) = applications::funding_sources(app, &ctx.actor).await {
@@ -117,13 +107,10 @@ async fn configuration(State(state): State<AppState>, headers: HeaderMap) -> Res
                 ]
             })
             .collect();
-        body.push_str(&panel(
+        body.push_str(&ctx.section(
             ctx.t("funding_source"),
-            &table(
-                ctx.lang,
-                &["code", "name", "#limit", "#available", "status"],
-                &rows,
-            ),
+            &["code", "name", "#limit", "#available", "status"],
+            &rows,
         ));
     }
     let csrf = ctx.csrf_field();
@@ -227,19 +214,14 @@ struct ConfigForm {
 /// Saves a configuration change through its service; back to the configuration, or the
 /// refusal naming the field.
 async fn configure(
-    State(state): State<AppState>,
-    headers: HeaderMap,
+    ctx: Ctx,
     axum::extract::Path(what): axum::extract::Path<String>,
     Form(f): Form<ConfigForm>,
 ) -> Response {
-    let ctx = match Ctx::load(&state, &headers).await {
-        Ok(c) => c,
-        Err(r) => return r,
-    };
     if let Some(r) = ctx.forged(&f.csrf) {
         return r;
     }
-    let app = &state.app;
+    let app = &ctx.state.app;
     let json = || {
         serde_json::from_str::<serde_json::Value>(&f.text).map_err(|e| {
             loanbook_service::ServiceError::invalid("text", format!("is not JSON: {e}"))
@@ -288,15 +270,7 @@ struct UserForm {
 }
 
 /// Adds a user through the service (the password rules are the service's).
-async fn add_user(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    Form(f): Form<UserForm>,
-) -> Response {
-    let ctx = match Ctx::load(&state, &headers).await {
-        Ok(c) => c,
-        Err(r) => return r,
-    };
+async fn add_user(ctx: Ctx, Form(f): Form<UserForm>) -> Response {
     if let Some(r) = ctx.forged(&f.csrf) {
         return r;
     }
@@ -306,18 +280,14 @@ async fn add_user(
         role: f.role,
         password: f.password,
     };
-    match auth::add_user(&state.app, &ctx.actor, &new).await {
+    match auth::add_user(&ctx.state.app, &ctx.actor, &new).await {
         Ok(_) => Redirect::to("/users").into_response(),
         Err(e) => ctx.refused(ctx.t("users"), &e),
     }
 }
 
-async fn eod_panel(State(state): State<AppState>, headers: HeaderMap) -> Response {
-    let ctx = match Ctx::load(&state, &headers).await {
-        Ok(c) => c,
-        Err(r) => return r,
-    };
-    let app = &state.app;
+async fn eod_panel(ctx: Ctx) -> Response {
+    let app = &ctx.state.app;
     let (open, done, all) = match eod::progress(app, &ctx.actor).await {
         Ok(p) => p,
         Err(e) => return ctx.refused(ctx.t("eod"), &e),
@@ -366,20 +336,17 @@ async fn eod_panel(State(state): State<AppState>, headers: HeaderMap) -> Respons
                 ]
             })
             .collect();
-        body.push_str(&panel(
+        body.push_str(&ctx.section(
             ctx.t("history"),
-            &table(
-                ctx.lang,
-                &[
-                    "business_date",
-                    "status",
-                    "started",
-                    "finished",
-                    "#count",
-                    "#duration_ms",
-                ],
-                &rows,
-            ),
+            &[
+                "business_date",
+                "status",
+                "started",
+                "finished",
+                "#count",
+                "#duration_ms",
+            ],
+            &rows,
         ));
     }
     ctx.page(ctx.t("eod"), &body)
@@ -392,22 +359,14 @@ struct CsrfForm {
 
 /// Starts the close of the open business date in the background; the panel then shows
 /// its progress.
-async fn eod_run(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    Form(f): Form<CsrfForm>,
-) -> Response {
-    let ctx = match Ctx::load(&state, &headers).await {
-        Ok(c) => c,
-        Err(r) => return r,
-    };
+async fn eod_run(ctx: Ctx, Form(f): Form<CsrfForm>) -> Response {
     if let Some(r) = ctx.forged(&f.csrf) {
         return r;
     }
     if let Err(e) = ctx.actor.require(Permission::EodRun) {
         return ctx.refused(ctx.t("eod"), &e);
     }
-    let app = state.app.clone();
+    let app = ctx.state.app.clone();
     let actor = ctx.actor.clone();
     tokio::spawn(async move {
         let until = app.business_date().await.ok();
@@ -429,12 +388,8 @@ async fn eod_run(
     Redirect::to("/eod").into_response()
 }
 
-async fn users(State(state): State<AppState>, headers: HeaderMap) -> Response {
-    let ctx = match Ctx::load(&state, &headers).await {
-        Ok(c) => c,
-        Err(r) => return r,
-    };
-    let list = match auth::list_users(&state.app, &ctx.actor).await {
+async fn users(ctx: Ctx) -> Response {
+    let list = match auth::list_users(&ctx.state.app, &ctx.actor).await {
         Ok(l) => l,
         Err(e) => return ctx.refused(ctx.t("users"), &e),
     };
@@ -495,10 +450,7 @@ async fn users(State(state): State<AppState>, headers: HeaderMap) -> Response {
             "user-form",
         ),
     ));
-    body.push_str(&panel(
-        ctx.t("roles"),
-        &table(ctx.lang, &["roles", "permissions"], &roles),
-    ));
+    body.push_str(&ctx.section(ctx.t("roles"), &["roles", "permissions"], &roles));
     ctx.page(ctx.t("users"), &body)
 }
 
@@ -510,15 +462,7 @@ struct AuditQuery {
     before: Option<i64>,
 }
 
-async fn audit(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    Query(q): Query<AuditQuery>,
-) -> Response {
-    let ctx = match Ctx::load(&state, &headers).await {
-        Ok(c) => c,
-        Err(r) => return r,
-    };
+async fn audit(ctx: Ctx, Query(q): Query<AuditQuery>) -> Response {
     let some = |v: &Option<String>| v.clone().filter(|s| !s.trim().is_empty());
     let filter = AuditFilter {
         entity: some(&q.entity),
@@ -527,7 +471,7 @@ async fn audit(
         before_id: q.before,
         limit: 100,
     };
-    let log = match admin::audit_log(&state.app, &ctx.actor, &filter).await {
+    let log = match admin::audit_log(&ctx.state.app, &ctx.actor, &filter).await {
         Ok(l) => l,
         Err(e) => return ctx.refused(ctx.t("audit_log"), &e),
     };

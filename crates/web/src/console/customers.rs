@@ -3,8 +3,7 @@
 //! contacts, tickets and the audit trail, each from its service.
 
 use axum::Router;
-use axum::extract::{Path, Query, State};
-use axum::http::HeaderMap;
+use axum::extract::{Path, Query};
 use axum::response::Response;
 use axum::routing::get;
 use loanbook_service::customers::{self, SearchInput};
@@ -15,7 +14,7 @@ use loanbook_store::audit::AuditFilter;
 use serde::Deserialize;
 
 use super::Ctx;
-use super::html::{badge, escape, link, money, panel, table};
+use super::html::{badge, escape, link, money, table};
 use crate::AppState;
 
 #[derive(Deserialize)]
@@ -24,22 +23,14 @@ struct ListQuery {
     after: Option<i64>,
 }
 
-async fn list(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    Query(query): Query<ListQuery>,
-) -> Response {
-    let ctx = match Ctx::load(&state, &headers).await {
-        Ok(c) => c,
-        Err(r) => return r,
-    };
+async fn list(ctx: Ctx, Query(query): Query<ListQuery>) -> Response {
     let search = SearchInput {
         name: query.q.clone().filter(|q| !q.trim().is_empty()),
         after_id: query.after,
         limit: Some(100),
         ..Default::default()
     };
-    let rows = match customers::search(&state.app, &ctx.actor, &search).await {
+    let rows = match customers::search(&ctx.state.app, &ctx.actor, &search).await {
         Ok(rows) => rows,
         Err(e) => return ctx.refused(ctx.t("customers"), &e),
     };
@@ -95,12 +86,8 @@ async fn list(
 }
 
 /// The customer 360.
-async fn show(State(state): State<AppState>, headers: HeaderMap, Path(id): Path<i64>) -> Response {
-    let ctx = match Ctx::load(&state, &headers).await {
-        Ok(c) => c,
-        Err(r) => return r,
-    };
-    let app = &state.app;
+async fn show(ctx: Ctx, Path(id): Path<i64>) -> Response {
+    let app = &ctx.state.app;
     let c = match customers::get(app, &ctx.actor, id, false).await {
         Ok(c) => c,
         Err(e) => return ctx.refused(ctx.t("customer"), &e),
@@ -172,13 +159,10 @@ async fn show(State(state): State<AppState>, headers: HeaderMap, Path(id): Path<
                 ]
             })
             .collect();
-        body.push_str(&panel(
+        body.push_str(&ctx.section(
             ctx.t("documents"),
-            &table(
-                ctx.lang,
-                &["kind", "file", "#size", "uploaded_by", "date"],
-                &rows,
-            ),
+            &["kind", "file", "#size", "uploaded_by", "date"],
+            &rows,
         ));
     }
     if let Ok(reports) = records::credit_reports(app, &ctx.actor, id).await {
@@ -195,9 +179,10 @@ async fn show(State(state): State<AppState>, headers: HeaderMap, Path(id): Path<
                 ]
             })
             .collect();
-        body.push_str(&panel(
+        body.push_str(&ctx.section(
             ctx.t("credit_report"),
-            &table(ctx.lang, &["bureau", "date", "details"], &rows),
+            &["bureau", "date", "details"],
+            &rows,
         ));
     }
     if let Ok(list) = records::collaterals(app, &ctx.actor, id).await {
@@ -214,13 +199,10 @@ async fn show(State(state): State<AppState>, headers: HeaderMap, Path(id): Path<
                 ]
             })
             .collect();
-        body.push_str(&panel(
+        body.push_str(&ctx.section(
             ctx.t("collateral"),
-            &table(
-                ctx.lang,
-                &["kind", "description", "#valuation", "date", "ltv", "status"],
-                &rows,
-            ),
+            &["kind", "description", "#valuation", "date", "ltv", "status"],
+            &rows,
         ));
     }
     if let Ok(list) = records::guarantees(app, &ctx.actor, id).await {
@@ -234,38 +216,29 @@ async fn show(State(state): State<AppState>, headers: HeaderMap, Path(id): Path<
                 ]
             })
             .collect();
-        body.push_str(&panel(
-            ctx.t("guarantee"),
-            &table(ctx.lang, &["name", "id_number", "#amount"], &rows),
-        ));
+        body.push_str(&ctx.section(ctx.t("guarantee"), &["name", "id_number", "#amount"], &rows));
     }
     if let Ok(list) = applications::list(app, &ctx.actor, None, Some(id), None, Some(100)).await {
         let rows: Vec<Vec<String>> = list.iter().map(super::home::application_row).collect();
-        body.push_str(&panel(
+        body.push_str(&ctx.section(
             ctx.t("applications"),
-            &table(
-                ctx.lang,
-                &["application", "customer", "#amount", "status"],
-                &rows,
-            ),
+            &["application", "customer", "#amount", "status"],
+            &rows,
         ));
     }
     if let Ok(list) = loans::list(app, &ctx.actor, Some(id), None, Some(100)).await {
         let rows: Vec<Vec<String>> = list.iter().map(super::loans::loan_row).collect();
-        body.push_str(&panel(
+        body.push_str(&ctx.section(
             ctx.t("loans"),
-            &table(
-                ctx.lang,
-                &[
-                    "loan",
-                    "product",
-                    "#principal",
-                    "#dpd",
-                    "five_tier",
-                    "status",
-                ],
-                &rows,
-            ),
+            &[
+                "loan",
+                "product",
+                "#principal",
+                "#dpd",
+                "five_tier",
+                "status",
+            ],
+            &rows,
         ));
     }
     if let Ok(list) = records::contacts(app, &ctx.actor, id).await {
@@ -281,13 +254,10 @@ async fn show(State(state): State<AppState>, headers: HeaderMap, Path(id): Path<
                 ]
             })
             .collect();
-        body.push_str(&panel(
+        body.push_str(&ctx.section(
             ctx.t("contacts"),
-            &table(
-                ctx.lang,
-                &["date", "channel", "direction", "summary", "staff"],
-                &rows,
-            ),
+            &["date", "channel", "direction", "summary", "staff"],
+            &rows,
         ));
     }
     let input = tickets::ListInput {
@@ -307,10 +277,7 @@ async fn show(State(state): State<AppState>, headers: HeaderMap, Path(id): Path<
                 ]
             })
             .collect();
-        body.push_str(&panel(
-            ctx.t("ticket"),
-            &table(ctx.lang, &["id", "kind", "subject", "status"], &rows),
-        ));
+        body.push_str(&ctx.section(ctx.t("ticket"), &["id", "kind", "subject", "status"], &rows));
     }
     if ctx.may(Permission::AuditRead) {
         let filter = AuditFilter {
@@ -321,13 +288,10 @@ async fn show(State(state): State<AppState>, headers: HeaderMap, Path(id): Path<
         };
         if let Ok(log) = admin::audit_log(app, &ctx.actor, &filter).await {
             let rows: Vec<Vec<String>> = log.iter().map(super::admin::audit_row).collect();
-            body.push_str(&panel(
+            body.push_str(&ctx.section(
                 ctx.t("audit_log"),
-                &table(
-                    ctx.lang,
-                    &["id", "date", "actor", "action", "entity"],
-                    &rows,
-                ),
+                &["id", "date", "actor", "action", "entity"],
+                &rows,
             ));
         }
     }

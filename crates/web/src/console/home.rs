@@ -5,8 +5,6 @@
 //! figures on top for those who may read loans.
 
 use axum::Router;
-use axum::extract::State;
-use axum::http::HeaderMap;
 use axum::response::Response;
 use axum::routing::get;
 use loanbook_core::approval::StepKind;
@@ -15,7 +13,7 @@ use loanbook_service::origination::approval;
 use loanbook_service::{Permission, Role, applications, inspections, reporting, tickets, warnings};
 
 use super::Ctx;
-use super::html::{badge, escape, link, money, panel, percent, table, tile};
+use super::html::{badge, escape, link, money, percent, tile};
 use crate::AppState;
 
 /// The approval step kind a role decides, for its queue (the step's role, from core).
@@ -26,11 +24,7 @@ pub(super) fn queue_kind(role: Role) -> Option<&'static str> {
         .map(StepKind::code)
 }
 
-async fn home(State(state): State<AppState>, headers: HeaderMap) -> Response {
-    let ctx = match Ctx::load(&state, &headers).await {
-        Ok(c) => c,
-        Err(r) => return r,
-    };
+async fn home(ctx: Ctx) -> Response {
     let app = &ctx.state.app;
     let me = ctx.actor.username.clone();
     let mut body = format!(
@@ -81,14 +75,7 @@ async fn home(State(state): State<AppState>, headers: HeaderMap) -> Response {
         } else {
             ctx.pick("待我审批", "Approvals waiting for me")
         };
-        sections.push(panel(
-            title,
-            &table(
-                ctx.lang,
-                &["application", "step", "due_date", "status"],
-                &rows,
-            ),
-        ));
+        sections.push(ctx.section(title, &["application", "step", "due_date", "status"], &rows));
     }
     if ctx.may(Permission::ApplicationWrite)
         && let Ok(mine) = applications::list(app, &ctx.actor, None, None, None, Some(500)).await
@@ -102,13 +89,10 @@ async fn home(State(state): State<AppState>, headers: HeaderMap) -> Response {
             })
             .map(application_row)
             .collect();
-        sections.push(panel(
+        sections.push(ctx.section(
             ctx.pick("我的在办申请", "My applications in preparation"),
-            &table(
-                ctx.lang,
-                &["application", "customer", "#amount", "status"],
-                &rows,
-            ),
+            &["application", "customer", "#amount", "status"],
+            &rows,
         ));
     }
     if ctx.may(Permission::ContractManage)
@@ -116,13 +100,10 @@ async fn home(State(state): State<AppState>, headers: HeaderMap) -> Response {
             applications::list(app, &ctx.actor, Some("approved"), None, None, Some(100)).await
     {
         let rows: Vec<Vec<String>> = list.iter().map(application_row).collect();
-        sections.push(panel(
+        sections.push(ctx.section(
             ctx.t("contracts_to_sign"),
-            &table(
-                ctx.lang,
-                &["application", "customer", "#amount", "status"],
-                &rows,
-            ),
+            &["application", "customer", "#amount", "status"],
+            &rows,
         ));
     }
     if ctx.may(Permission::DisbursementRelease)
@@ -130,13 +111,10 @@ async fn home(State(state): State<AppState>, headers: HeaderMap) -> Response {
             applications::list(app, &ctx.actor, Some("contracted"), None, None, Some(100)).await
     {
         let rows: Vec<Vec<String>> = list.iter().map(application_row).collect();
-        sections.push(panel(
+        sections.push(ctx.section(
             ctx.t("disbursements_to_release"),
-            &table(
-                ctx.lang,
-                &["application", "customer", "#amount", "status"],
-                &rows,
-            ),
+            &["application", "customer", "#amount", "status"],
+            &rows,
         ));
     }
     if ctx.may(Permission::WarningManage) {
@@ -164,13 +142,10 @@ async fn home(State(state): State<AppState>, headers: HeaderMap) -> Response {
                     ]
                 })
                 .collect();
-            sections.push(panel(
+            sections.push(ctx.section(
                 ctx.t("warning"),
-                &table(
-                    ctx.lang,
-                    &["id", "customer", "loan", "rule", "severity", "date"],
-                    &rows,
-                ),
+                &["id", "customer", "loan", "rule", "severity", "date"],
+                &rows,
             ));
         }
     }
@@ -194,13 +169,10 @@ async fn home(State(state): State<AppState>, headers: HeaderMap) -> Response {
                 ]
             })
             .collect();
-        sections.push(panel(
+        sections.push(ctx.section(
             ctx.t("inspection"),
-            &table(
-                ctx.lang,
-                &["id", "loan", "kind", "due_date", "status"],
-                &rows,
-            ),
+            &["id", "loan", "kind", "due_date", "status"],
+            &rows,
         ));
     }
     if ctx.may(Permission::CollectionWork) {
@@ -211,15 +183,12 @@ async fn home(State(state): State<AppState>, headers: HeaderMap) -> Response {
         };
         if let Ok(list) = cases::list(app, &ctx.actor, &q).await {
             let rows: Vec<Vec<String>> = list.iter().map(super::loans::case_row).collect();
-            sections.push(panel(
+            sections.push(ctx.section(
                 ctx.t("collection_case"),
-                &table(
-                    ctx.lang,
-                    &[
-                        "id", "loan", "customer", "queue", "#dpd", "#overdue", "stage",
-                    ],
-                    &rows,
-                ),
+                &[
+                    "id", "loan", "customer", "queue", "#dpd", "#overdue", "stage",
+                ],
+                &rows,
             ));
         }
     }
@@ -250,13 +219,10 @@ async fn home(State(state): State<AppState>, headers: HeaderMap) -> Response {
                     ]
                 })
                 .collect();
-            sections.push(panel(
+            sections.push(ctx.section(
                 ctx.t("ticket"),
-                &table(
-                    ctx.lang,
-                    &["id", "customer", "kind", "subject", "due_date", "status"],
-                    &rows,
-                ),
+                &["id", "customer", "kind", "subject", "due_date", "status"],
+                &rows,
             ));
         }
     }

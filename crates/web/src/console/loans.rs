@@ -5,8 +5,7 @@
 //! service's words.
 
 use axum::Router;
-use axum::extract::{Form, Path, Query, State};
-use axum::http::HeaderMap;
+use axum::extract::{Form, Path, Query};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use loanbook_core::servicing::prepayment::PrepaymentMode;
@@ -53,16 +52,8 @@ struct ListQuery {
     after: Option<i64>,
 }
 
-async fn list(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    Query(q): Query<ListQuery>,
-) -> Response {
-    let ctx = match Ctx::load(&state, &headers).await {
-        Ok(c) => c,
-        Err(r) => return r,
-    };
-    let rows = match loans::list(&state.app, &ctx.actor, None, q.after, Some(100)).await {
+async fn list(ctx: Ctx, Query(q): Query<ListQuery>) -> Response {
+    let rows = match loans::list(&ctx.state.app, &ctx.actor, None, q.after, Some(100)).await {
         Ok(r) => r,
         Err(e) => return ctx.refused(ctx.t("loans"), &e),
     };
@@ -97,11 +88,7 @@ async fn list(
     ctx.page(ctx.t("loans"), &body)
 }
 
-async fn show(State(state): State<AppState>, headers: HeaderMap, Path(id): Path<i64>) -> Response {
-    let ctx = match Ctx::load(&state, &headers).await {
-        Ok(c) => c,
-        Err(r) => return r,
-    };
+async fn show(ctx: Ctx, Path(id): Path<i64>) -> Response {
     page(&ctx, id, None).await
 }
 
@@ -198,21 +185,18 @@ async fn page(ctx: &Ctx, id: i64, refusal: Option<&ServiceError>) -> Response {
                 ]
             })
             .collect();
-        body.push_str(&panel(
+        body.push_str(&ctx.section(
             ctx.t("schedule"),
-            &table(
-                ctx.lang,
-                &[
-                    "#id",
-                    "due_date",
-                    "#principal",
-                    "#interest",
-                    "#total",
-                    "#balance",
-                    "status",
-                ],
-                &rows,
-            ),
+            &[
+                "#id",
+                "due_date",
+                "#principal",
+                "#interest",
+                "#total",
+                "#balance",
+                "status",
+            ],
+            &rows,
         ));
     }
     if let Ok(txns) = loans::transactions(app, &ctx.actor, id).await {
@@ -229,13 +213,10 @@ async fn page(ctx: &Ctx, id: i64, refusal: Option<&ServiceError>) -> Response {
                 ]
             })
             .collect();
-        body.push_str(&panel(
+        body.push_str(&ctx.section(
             ctx.t("transactions"),
-            &table(
-                ctx.lang,
-                &["#id", "date", "kind", "#amount", "reference", "staff"],
-                &rows,
-            ),
+            &["#id", "date", "kind", "#amount", "reference", "staff"],
+            &rows,
         ));
     }
     if let Ok(changes) = loans::class_history(app, &ctx.actor, id).await {
@@ -252,13 +233,10 @@ async fn page(ctx: &Ctx, id: i64, refusal: Option<&ServiceError>) -> Response {
                 ]
             })
             .collect();
-        body.push_str(&panel(
+        body.push_str(&ctx.section(
             ctx.t("class_history"),
-            &table(
-                ctx.lang,
-                &["date", "from", "to", "#dpd", "reason", "staff"],
-                &rows,
-            ),
+            &["date", "from", "to", "#dpd", "reason", "staff"],
+            &rows,
         ));
     }
     let status = if refusal.is_some() {
@@ -367,19 +345,14 @@ fn optional(s: &str) -> Option<String> {
 
 /// Runs one loan action from its form: back to the loan page, with the refusal if any.
 async fn act(
-    State(state): State<AppState>,
-    headers: HeaderMap,
+    ctx: Ctx,
     Path((id, action)): Path<(i64, String)>,
     Form(f): Form<ActionForm>,
 ) -> Response {
-    let ctx = match Ctx::load(&state, &headers).await {
-        Ok(c) => c,
-        Err(r) => return r,
-    };
     if let Some(r) = ctx.forged(&f.csrf) {
         return r;
     }
-    let app = &state.app;
+    let app = &ctx.state.app;
     let actor = &ctx.actor;
     let money_in = RepaymentInput {
         amount: f.amount.trim().to_owned(),
@@ -451,16 +424,12 @@ async fn act(
     }
 }
 
-async fn case_list(State(state): State<AppState>, headers: HeaderMap) -> Response {
-    let ctx = match Ctx::load(&state, &headers).await {
-        Ok(c) => c,
-        Err(r) => return r,
-    };
+async fn case_list(ctx: Ctx) -> Response {
     let q = CaseQuery {
         limit: Some(200),
         ..Default::default()
     };
-    let list = match cases::list(&state.app, &ctx.actor, &q).await {
+    let list = match cases::list(&ctx.state.app, &ctx.actor, &q).await {
         Ok(l) => l,
         Err(e) => return ctx.refused(ctx.t("collections"), &e),
     };
@@ -479,15 +448,7 @@ async fn case_list(State(state): State<AppState>, headers: HeaderMap) -> Respons
     ctx.page(ctx.t("collections"), &body)
 }
 
-async fn case_show(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    Path(id): Path<i64>,
-) -> Response {
-    let ctx = match Ctx::load(&state, &headers).await {
-        Ok(c) => c,
-        Err(r) => return r,
-    };
+async fn case_show(ctx: Ctx, Path(id): Path<i64>) -> Response {
     case_page(&ctx, id, None).await
 }
 
@@ -584,13 +545,10 @@ async fn case_page(ctx: &Ctx, id: i64, refusal: Option<&ServiceError>) -> Respon
             ]
         })
         .collect();
-    body.push_str(&panel(
+    body.push_str(&ctx.section(
         ctx.pick("催收记录", "Action log"),
-        &table(
-            ctx.lang,
-            &["date", "staff", "kind", "party", "outcome", "summary"],
-            &rows,
-        ),
+        &["date", "staff", "kind", "party", "outcome", "summary"],
+        &rows,
     ));
     let rows: Vec<Vec<String>> = d
         .promises
@@ -603,9 +561,10 @@ async fn case_page(ctx: &Ctx, id: i64, refusal: Option<&ServiceError>) -> Respon
             ]
         })
         .collect();
-    body.push_str(&panel(
+    body.push_str(&ctx.section(
         ctx.pick("承诺还款", "Promises to pay"),
-        &table(ctx.lang, &["#amount", "date", "status"], &rows),
+        &["#amount", "date", "status"],
+        &rows,
     ));
     let status = if refusal.is_some() {
         axum::http::StatusCode::UNPROCESSABLE_ENTITY
@@ -633,19 +592,14 @@ struct CaseForm {
 }
 
 async fn case_act(
-    State(state): State<AppState>,
-    headers: HeaderMap,
+    ctx: Ctx,
     Path((id, what)): Path<(i64, String)>,
     Form(f): Form<CaseForm>,
 ) -> Response {
-    let ctx = match Ctx::load(&state, &headers).await {
-        Ok(c) => c,
-        Err(r) => return r,
-    };
     if let Some(r) = ctx.forged(&f.csrf) {
         return r;
     }
-    let app = &state.app;
+    let app = &ctx.state.app;
     let result = match what.as_str() {
         "actions" => {
             let input = ActionInput {

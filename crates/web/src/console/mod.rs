@@ -73,6 +73,11 @@ impl Ctx {
         })
     }
 
+    /// A panel with a heading and a table (headers are label keys; see [`html::table`]).
+    pub fn section(&self, title: &str, headers: &[&str], rows: &[Vec<String>]) -> String {
+        html::panel(title, &html::table(self.lang, headers, rows))
+    }
+
     /// The label of `key` in the user's language.
     pub fn t<'a>(&self, key: &'a str) -> &'a str {
         self.lang.t(key)
@@ -173,6 +178,19 @@ impl Ctx {
                 escape(self.t("home"))
             ),
         )
+    }
+}
+
+impl axum::extract::FromRequestParts<AppState> for Ctx {
+    type Rejection = Response;
+
+    /// A handler that takes a `Ctx` runs only for a live session; others are sent to
+    /// the login page.
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &AppState,
+    ) -> Result<Ctx, Response> {
+        Ctx::load(state, &parts.headers).await
     }
 }
 
@@ -318,19 +336,11 @@ struct LanguageForm {
 }
 
 /// Keeps the user's language on their record and goes back to the page they were on.
-async fn language(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    Form(form): Form<LanguageForm>,
-) -> Response {
-    let ctx = match Ctx::load(&state, &headers).await {
-        Ok(c) => c,
-        Err(r) => return r,
-    };
+async fn language(ctx: Ctx, headers: HeaderMap, Form(form): Form<LanguageForm>) -> Response {
     if let Some(r) = ctx.forged(&form.csrf) {
         return r;
     }
-    if let Err(e) = auth::set_language(&state.app, &ctx.actor, &form.language).await {
+    if let Err(e) = auth::set_language(&ctx.state.app, &ctx.actor, &form.language).await {
         return ctx.refused(ctx.t("language"), &e);
     }
     let back = headers

@@ -4,8 +4,8 @@
 //! counter-offer). Forms post to the same service functions as the API.
 
 use axum::Router;
-use axum::extract::{Form, Path, Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::extract::{Form, Path, Query};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use loanbook_service::Role;
@@ -15,7 +15,7 @@ use serde::Deserialize;
 
 use super::Ctx;
 use super::home::queue_kind;
-use super::html::{badge, escape, link, money, panel, table};
+use super::html::{badge, escape, link, money, table};
 use crate::AppState;
 
 #[derive(Deserialize)]
@@ -23,19 +23,11 @@ struct ListQuery {
     status: Option<String>,
 }
 
-async fn list(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    Query(q): Query<ListQuery>,
-) -> Response {
-    let ctx = match Ctx::load(&state, &headers).await {
-        Ok(c) => c,
-        Err(r) => return r,
-    };
+async fn list(ctx: Ctx, Query(q): Query<ListQuery>) -> Response {
     let actor = ctx.actor.clone();
     let status = q.status.filter(|s| !s.is_empty());
     let rows = match applications::list(
-        &state.app,
+        &ctx.state.app,
         &actor,
         status.as_deref(),
         None,
@@ -50,7 +42,7 @@ async fn list(
     let mut queue = String::new();
     if let Some(kind) = queue_kind(actor.role).or((actor.role == Role::Admin).then_some(""))
         && let Ok(items) = approval::queue(
-            &state.app,
+            &ctx.state.app,
             &actor,
             (!kind.is_empty()).then_some(kind),
             false,
@@ -76,13 +68,10 @@ async fn list(
                 ]
             })
             .collect();
-        queue = panel(
+        queue = ctx.section(
             ctx.pick("待我审批", "My approval queue"),
-            &table(
-                ctx.lang,
-                &["application", "step", "started", "due_date", "status"],
-                &cells,
-            ),
+            &["application", "step", "started", "due_date", "status"],
+            &cells,
         );
     }
     let cells: Vec<Vec<String>> = rows
@@ -109,21 +98,18 @@ async fn list(
         escape(ctx.t("status")),
         escape(status.as_deref().unwrap_or("")),
         escape(ctx.t("search")),
-        panel(
+        ctx.section(
             ctx.pick("全部申请", "All applications"),
-            &table(
-                ctx.lang,
-                &[
-                    "application",
-                    "customer",
-                    "product",
-                    "#amount",
-                    "#term",
-                    "channel",
-                    "status"
-                ],
-                &cells
-            ),
+            &[
+                "application",
+                "customer",
+                "product",
+                "#amount",
+                "#term",
+                "channel",
+                "status"
+            ],
+            &cells
         ),
     );
     ctx.page(ctx.t("applications"), &body)
@@ -309,17 +295,9 @@ fn approval_html(ctx: &Ctx, a: &ApplicationView) -> String {
     out
 }
 
-async fn workbench(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    Path(id): Path<i64>,
-) -> Response {
-    let ctx = match Ctx::load(&state, &headers).await {
-        Ok(c) => c,
-        Err(r) => return r,
-    };
+async fn workbench(ctx: Ctx, Path(id): Path<i64>) -> Response {
     let actor = ctx.actor.clone();
-    let a = match applications::get(&state.app, &actor, id).await {
+    let a = match applications::get(&ctx.state.app, &actor, id).await {
         Ok(a) => a,
         Err(e) => return ctx.refused(ctx.t("application"), &e),
     };
@@ -394,16 +372,7 @@ fn back(id: i64) -> Response {
     Redirect::to(&format!("/applications/{id}")).into_response()
 }
 
-async fn decide(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    Path(id): Path<i64>,
-    Form(form): Form<DecisionForm>,
-) -> Response {
-    let ctx = match Ctx::load(&state, &headers).await {
-        Ok(c) => c,
-        Err(r) => return r,
-    };
+async fn decide(ctx: Ctx, Path(id): Path<i64>, Form(form): Form<DecisionForm>) -> Response {
     let actor = ctx.actor.clone();
     if let Some(r) = ctx.forged(&form.csrf) {
         return r;
@@ -423,7 +392,7 @@ async fn decide(
         term_months: term,
         rate: optional(&form.rate),
     };
-    match approval::decide(&state.app, &actor, id, &input).await {
+    match approval::decide(&ctx.state.app, &actor, id, &input).await {
         Ok(_) => back(id),
         Err(e) => decision_error(&ctx, id, &e.to_string()),
     }
@@ -449,21 +418,13 @@ struct AnswerForm {
     answer: String,
 }
 
-async fn answer(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    Path(id): Path<i64>,
-    Form(form): Form<AnswerForm>,
-) -> Response {
-    let ctx = match Ctx::load(&state, &headers).await {
-        Ok(c) => c,
-        Err(r) => return r,
-    };
+async fn answer(ctx: Ctx, Path(id): Path<i64>, Form(form): Form<AnswerForm>) -> Response {
     let actor = ctx.actor.clone();
     if let Some(r) = ctx.forged(&form.csrf) {
         return r;
     }
-    match approval::answer_counter_offer(&state.app, &actor, id, form.answer == "accept").await {
+    match approval::answer_counter_offer(&ctx.state.app, &actor, id, form.answer == "accept").await
+    {
         Ok(_) => back(id),
         Err(e) => decision_error(&ctx, id, &e.to_string()),
     }

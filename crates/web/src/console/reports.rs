@@ -5,7 +5,7 @@
 //! service returned.
 
 use axum::Router;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, Query};
 use axum::http::HeaderMap;
 use axum::response::Response;
 use axum::routing::get;
@@ -672,11 +672,7 @@ async fn build(ctx: &Ctx, name: &str, q: &ReportQuery) -> Result<Report, Service
     Ok(r)
 }
 
-async fn index(State(state): State<AppState>, headers: HeaderMap) -> Response {
-    let ctx = match Ctx::load(&state, &headers).await {
-        Ok(c) => c,
-        Err(r) => return r,
-    };
+async fn index(ctx: Ctx) -> Response {
     let cards: String = REPORTS
         .iter()
         .map(|(path, key)| {
@@ -696,15 +692,11 @@ async fn index(State(state): State<AppState>, headers: HeaderMap) -> Response {
 }
 
 async fn show(
-    State(state): State<AppState>,
-    headers: HeaderMap,
+    ctx: Ctx,
+    _headers: HeaderMap,
     Path(name): Path<String>,
     Query(q): Query<ReportQuery>,
 ) -> Response {
-    let ctx = match Ctx::load(&state, &headers).await {
-        Ok(c) => c,
-        Err(r) => return r,
-    };
     let title = REPORTS
         .iter()
         .find(|(p, _)| *p == name)
