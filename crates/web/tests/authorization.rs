@@ -512,10 +512,7 @@ fn body(method: &str, template: &str) -> Option<Value> {
         ("PUT", "/api/v1/message-templates/{kind}/{language}") => {
             json!({"subject": "", "body": ""})
         }
-        // KNOWN: without a note the use case answers 422 before it checks the permission
-        // (collections::settlements::reject validates first), so a role without
-        // settlement:approve learns the rule instead of getting 403; a note lets the
-        // request reach the check. See `known_validation_before_authorization`.
+        // with a note, so a permitted role gets past validation to "not found"
         ("POST", "/api/v1/settlements/{id}/reject") => json!({"note": "n"}),
         _ => json!({}),
     };
@@ -703,11 +700,10 @@ async fn every_operation_answers_every_role_as_the_table_says() {
     }
 }
 
-/// KNOWN: rejecting a settlement validates the note before it checks the permission, so a
-/// role without `settlement:approve` sending no note gets 422 (naming the rule), not 403.
-/// This pins the current answer; if the use case is changed to check first, expect 403.
+/// Who may act is checked before what they sent: a role without `settlement:approve`
+/// rejecting a settlement without a note gets 403, not the rule for the note.
 #[tokio::test]
-async fn known_validation_before_authorization() {
+async fn authorization_comes_before_validation() {
     for (router, _app, t) in apps().await {
         let token = login(&router, "collector").await;
         let (status, answer, _) = call(
@@ -718,12 +714,6 @@ async fn known_validation_before_authorization() {
             Some(json!({"note": ""})),
         )
         .await;
-        // KNOWN: should be 403 (collector lacks settlement:approve)
-        assert_eq!(
-            status,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "{}: {answer}",
-            t.label
-        );
+        assert_eq!(status, StatusCode::FORBIDDEN, "{}: {answer}", t.label);
     }
 }

@@ -179,6 +179,8 @@ pub async fn approve(
 /// # Errors
 /// As [`approve`]; [`ServiceError::Invalid`] naming `note` when empty.
 pub async fn reject(app: &App, actor: &Actor, id: i64, note: &str) -> Result<Record, ServiceError> {
+    // who may decide is checked before what they sent: a refusal never tells the rules
+    actor.require(Permission::SettlementApprove)?;
     if note.trim().is_empty() {
         return Err(ServiceError::invalid("note", "a rejection needs a note"));
     }
