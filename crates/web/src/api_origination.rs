@@ -16,7 +16,7 @@ use utoipa::{OpenApi, ToSchema};
 
 use crate::AppState;
 use crate::api::{ApiResult, created, ok};
-use crate::extract::{Authenticated, ClientIp, JsonBody};
+use crate::extract::{Authenticated, ClientIp, JsonBody, TextBody};
 
 /// `POST /api/v1/applications/{id}/decisions`
 #[derive(Deserialize, ToSchema)]
@@ -195,7 +195,7 @@ async fn disburse(
 async fn import_confirmations(
     State(s): State<AppState>,
     Authenticated(actor, _): Authenticated,
-    body: String,
+    TextBody(body): TextBody,
 ) -> ApiResult {
     let (confirmed, failed) = disbursement::import_confirmations(&s.app, &actor, &body).await?;
     ok(serde_json::json!({"confirmed": confirmed, "failed": failed}))
@@ -273,7 +273,7 @@ async fn list_policies(
 async fn import_policy(
     State(s): State<AppState>,
     Authenticated(actor, _): Authenticated,
-    body: String,
+    TextBody(body): TextBody,
 ) -> ApiResult {
     created(policies::import_policy(&s.app, &actor, &body).await?)
 }
@@ -293,7 +293,7 @@ async fn list_rules(
 async fn import_rules(
     State(s): State<AppState>,
     Authenticated(actor, _): Authenticated,
-    body: String,
+    TextBody(body): TextBody,
 ) -> ApiResult {
     created(policies::import_rules(&s.app, &actor, &body).await?)
 }

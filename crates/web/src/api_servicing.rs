@@ -24,7 +24,7 @@ use utoipa::{OpenApi, ToSchema};
 
 use crate::AppState;
 use crate::api::{ApiResult, created, ok};
-use crate::extract::{Authenticated, JsonBody};
+use crate::extract::{Authenticated, JsonBody, TextBody};
 use crate::problem::Problem;
 
 /// The largest CSV body of an import: room for 100,000 rows of a few hundred bytes.
@@ -290,7 +290,7 @@ async fn import_loans(
     State(s): State<AppState>,
     Authenticated(actor, _): Authenticated,
     Query(q): Query<ImportQuery>,
-    body: String,
+    TextBody(body): TextBody,
 ) -> ApiResult {
     let opts = ImportOptions {
         funding_source: q.funding_source,
@@ -306,7 +306,7 @@ async fn import_loans(
 async fn import_statement(
     State(s): State<AppState>,
     Authenticated(actor, _): Authenticated,
-    body: String,
+    TextBody(body): TextBody,
 ) -> ApiResult {
     created(statements::import_statement(&s.app, &actor, &body).await?)
 }

@@ -77,6 +77,27 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for JsonBody<T> {
     }
 }
 
+/// A text body (CSV, a JSON document kept as written): UTF-8, or a 400 problem saying so.
+pub struct TextBody(pub String);
+
+impl<S: Send + Sync> FromRequest<S> for TextBody {
+    type Rejection = Problem;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let bytes = axum::body::Bytes::from_request(req, state)
+            .await
+            .map_err(|_| Problem::bad_request("the body could not be read (too large?)"))?;
+        String::from_utf8(bytes.to_vec())
+            .map(TextBody)
+            .map_err(|e| {
+                Problem::bad_request(format!(
+                    "the body is not UTF-8 text (invalid byte at offset {})",
+                    e.utf8_error().valid_up_to()
+                ))
+            })
+    }
+}
+
 /// The caller's address for records such as e-signatures: the connection's peer, or
 /// — behind a proxy — the first `X-Forwarded-For` address.
 pub struct ClientIp(pub String);

@@ -154,6 +154,9 @@ fn step_problems(step: &StepSpec) -> Vec<(&'static str, String)> {
 /// What is wrong with an authority table, or why no rule applies.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum AuthorityError {
+    /// No rule at all: no application could be routed.
+    #[error("an authority table needs at least one rule")]
+    Empty,
     /// More rules than [`MAX_RULES`].
     #[error("an authority table may have at most {MAX_RULES} rules (got {count})")]
     TooManyRules {
@@ -205,7 +208,8 @@ impl AuthorityRules {
     /// Validates `rules` and sorts them by priority.
     ///
     /// # Errors
-    /// [`AuthorityError::TooManyRules`] above [`MAX_RULES`];
+    /// [`AuthorityError::Empty`] without rules; [`AuthorityError::TooManyRules`] above
+    /// [`MAX_RULES`];
     /// [`AuthorityError::DuplicatePriority`] when two rules share a priority;
     /// [`AuthorityError::Invalid`] naming the rule's index (as given) and the field when a
     /// product code is empty, an amount is negative or `min > max`, a rule has no steps or
@@ -213,6 +217,9 @@ impl AuthorityRules {
     /// `1 <= votes_required <= voters <= 15`, another step has other than one vote of one
     /// voter, or an SLA is outside 1..=720 hours. The first problem found is reported.
     pub fn new(rules: Vec<AuthorityRule>) -> Result<AuthorityRules, AuthorityError> {
+        if rules.is_empty() {
+            return Err(AuthorityError::Empty);
+        }
         if rules.len() > MAX_RULES {
             return Err(AuthorityError::TooManyRules { count: rules.len() });
         }

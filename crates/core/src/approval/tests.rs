@@ -211,6 +211,8 @@ fn invalid_tables_name_the_rule_and_the_field() {
         AuthorityRules::new(many),
         Err(AuthorityError::TooManyRules { count: 201 })
     );
+    // a table without rules would route nothing
+    assert_eq!(AuthorityRules::new(Vec::new()), Err(AuthorityError::Empty));
 }
 
 #[test]

@@ -37,6 +37,9 @@ pub struct LprImport {
     pub unchanged: u64,
 }
 
+/// The columns of an LPR file, in order.
+const LPR_COLUMNS: [&str; 3] = ["tenor", "effective_date", "rate"];
+
 #[derive(Deserialize)]
 struct CsvRow {
     tenor: String,
@@ -58,9 +61,24 @@ pub async fn import_csv(app: &App, actor: &Actor, data: &[u8]) -> Result<LprImpo
         .into_iter()
         .map(|r| ((r.tenor, r.effective_date), r.rate))
         .collect();
+    // a spreadsheet's byte-order mark is not part of the first column's name
+    let data = data.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(data);
     let mut reader = csv::ReaderBuilder::new()
         .trim(csv::Trim::All)
         .from_reader(data);
+    let header = reader
+        .headers()
+        .map_err(|e| ServiceError::invalid("csv", format!("the header cannot be read: {e}")))?;
+    if !header.iter().eq(LPR_COLUMNS) {
+        return Err(ServiceError::invalid(
+            "csv",
+            format!(
+                "the header must be {} (got '{}')",
+                LPR_COLUMNS.join(","),
+                header.iter().collect::<Vec<_>>().join(",")
+            ),
+        ));
+    }
     let mut violations = Vec::new();
     let mut rows = Vec::new();
     let mut seen = HashSet::new();
@@ -136,6 +154,9 @@ pub async fn import_csv(app: &App, actor: &Actor, data: &[u8]) -> Result<LprImpo
                 rate: rate.to_string(),
             }),
         }
+    }
+    if rows.is_empty() && unchanged == 0 && violations.is_empty() {
+        violations.push(Violation::new("csv", "has no rates after its header"));
     }
     if !violations.is_empty() {
         return Err(ServiceError::Invalid(violations));

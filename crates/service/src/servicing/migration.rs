@@ -116,6 +116,10 @@ pub async fn import_loans(
 ) -> Result<ImportView, ServiceError> {
     actor.require(Permission::DisbursementRelease)?;
     let business_date = app.business_date().await?;
+    let nul = crate::input::nul_cells(data);
+    if !nul.is_empty() {
+        return Err(ServiceError::Invalid(nul));
+    }
     let mut reader = csv::ReaderBuilder::new()
         .trim(csv::Trim::All)
         .from_reader(data.as_bytes());
