@@ -21,6 +21,9 @@ pub struct ServeArgs {
     /// Customers the demo creates.
     #[arg(long, default_value_t = 3000, hide = true)]
     demo_customers: usize,
+    /// Months of history the demo bank lives (for quick test banks).
+    #[arg(long, default_value_t = loanbook_service::demo::HISTORY_MONTHS, hide = true)]
+    demo_months: u32,
     /// The credit bureau's HTTP JSON endpoint (default: the local simulator).
     #[arg(long, value_name = "URL", requires = "bureau_key_file")]
     bureau_url: Option<String>,
@@ -224,7 +227,7 @@ pub async fn run(location: &Location, args: &ServeArgs) -> Result<String, CliErr
         let today = chrono::Local::now().date_naive();
         // the demo bank lives its history from 18 months back up to today
         let start = if args.demo {
-            demo::history_start(today)
+            today - chrono::Months::new(args.demo_months)
         } else {
             today
         };

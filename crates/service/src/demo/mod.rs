@@ -17,12 +17,6 @@ pub mod pipeline;
 /// How far back the demo bank's history goes.
 pub const HISTORY_MONTHS: u32 = 18;
 
-/// The business date a demo bank with history starts on: [`HISTORY_MONTHS`] before
-/// `today`.
-pub fn history_start(today: NaiveDate) -> NaiveDate {
-    today - chrono::Months::new(HISTORY_MONTHS)
-}
-
 /// What the demo created.
 #[derive(Clone, Debug, Serialize)]
 pub struct DemoReport {
