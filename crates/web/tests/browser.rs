@@ -272,12 +272,15 @@ async fn every_role_works_the_console_in_chromium() {
             "risk",
         ] {
             browser.open(&format!("{base}/reports/{name}"));
+            // a loaded machine may hand back the page before it is complete
+            wait_for_path(&browser, &format!("/reports/{name}"));
             let html = browser.source();
+            browser.screenshot(&shots.join(format!("report-{name}.png")));
             assert!(!html.contains("role=\"alert\""), "{name}: {html}");
             if name != "roll-rates" {
-                assert!(html.contains("<svg"), "{name} has no chart");
+                let head: String = html.chars().take(4000).collect();
+                assert!(html.contains("<svg"), "{name} has no chart: {head}");
             }
-            browser.screenshot(&shots.join(format!("report-{name}.png")));
         }
         format!("lb_session={}", browser.cookie("lb_session"))
     });
