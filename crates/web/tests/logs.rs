@@ -86,8 +86,17 @@ async fn personal_data_is_not_logged() {
             let text = String::from_utf8_lossy(&text);
             if attempt > 0 {
                 assert!(status.is_client_error(), "{}: {status} {text}", t.label);
-                for secret in ["110101199003078515", "110101199003078516", "13800138000", "1380013800"] {
-                    assert!(!text.contains(secret), "{}: '{secret}' in the error body {text}", t.label);
+                for secret in [
+                    "110101199003078515",
+                    "110101199003078516",
+                    "13800138000",
+                    "1380013800",
+                ] {
+                    assert!(
+                        !text.contains(secret),
+                        "{}: '{secret}' in the error body {text}",
+                        t.label
+                    );
                 }
             }
         }
