@@ -182,7 +182,7 @@ async fn home(ctx: Ctx) -> Response {
             ..Default::default()
         };
         if let Ok(list) = cases::list(app, &ctx.actor, &q).await {
-            let rows: Vec<Vec<String>> = list.iter().map(super::loans::case_row).collect();
+            let rows: Vec<Vec<String>> = list.iter().map(super::collections::case_row).collect();
             sections.push(ctx.section(
                 ctx.t("collection_case"),
                 &[

@@ -273,7 +273,9 @@ mod tests {
             include_str!("home.rs"),
             include_str!("customers.rs"),
             include_str!("loans.rs"),
-            include_str!("reports.rs"),
+            include_str!("collections.rs"),
+            include_str!("reports/mod.rs"),
+            include_str!("reports/sections.rs"),
             include_str!("admin.rs"),
             include_str!("origination.rs"),
         ];

@@ -5,10 +5,12 @@
 //! - `mod.rs`: log in and out, the language toggle, the page frame ([`Ctx`]);
 //! - `home`: the role-aware work queues; `customers`: the list and the customer 360;
 //! - `origination`: applications and the workbench; `loans`: the loan page and actions;
+//!   `collections`: cases, the action log and promises;
 //! - `reports`: dashboards, charts, exports and the printable reports;
 //! - `admin`: configuration, funding sources, the daily close, users, the audit log.
 
 mod admin;
+mod collections;
 mod customers;
 mod home;
 mod html;
@@ -372,6 +374,7 @@ pub fn routes() -> Router<AppState> {
         .merge(customers::routes())
         .merge(origination::routes())
         .merge(loans::routes())
+        .merge(collections::routes())
         .merge(reports::routes())
         .merge(admin::routes())
 }

@@ -1,98 +1,27 @@
-//! Reports and dashboards: each report is read from `service::reporting`, drawn as SVG
-//! charts and tables, and offered as CSV (its main table) and XLSX (all its tables).
-//! The monthly performance report and the risk analysis report put several together
-//! on one printable page. No figure is computed here: pages only lay out what the
-//! service returned.
+//! Each report's figures laid out: tiles, SVG charts and tables (which are also its
+//! export). Figures come from `service::reporting` as they are; here they are only drawn.
 
-use axum::Router;
-use axum::extract::{Path, Query};
-use axum::http::HeaderMap;
-use axum::response::Response;
-use axum::routing::get;
 use chrono::{Datelike, NaiveDate};
 use loanbook_service::{ServiceError, reporting};
 use rust_decimal::Decimal;
-use serde::Deserialize;
 
-use super::Ctx;
-use super::html::{escape, grouped, panel, percent, table, tile};
-use crate::AppState;
+use super::super::Ctx;
+use super::super::html::{escape, grouped, percent, tile};
+use super::{Report, ReportQuery};
 use crate::charts::{self, Chart, Series};
-use crate::export::{self, Cell, Kind, Table};
+use crate::export::Cell;
 
-/// The reports, in the order of the index: (path name, label key).
-const REPORTS: [(&str, &str); 10] = [
-    ("portfolio", "portfolio"),
-    ("approvals", "approval_funnel"),
-    ("vintages", "vintage"),
-    ("roll-rates", "roll_rate"),
-    ("collections", "collection_performance"),
-    ("cash-flow", "cash_flow"),
-    ("officers", "officer_performance"),
-    ("models", "model_performance"),
-    ("monthly", "monthly_report"),
-    ("risk", "risk_report"),
-];
-
-#[derive(Deserialize, Default)]
-struct ReportQuery {
-    format: Option<String>,
-    from: Option<String>,
-    to: Option<String>,
-    month: Option<String>,
-}
-
-/// A report laid out: its HTML and its tables for export.
-#[derive(Default)]
-struct Report {
-    html: String,
-    tables: Vec<Table>,
-}
-
-impl Report {
-    /// Adds a table both to the page and to the export.
-    fn table(&mut self, ctx: &Ctx, title: &str, headers: &[&str], rows: Vec<Vec<Cell>>) {
-        let html_rows: Vec<Vec<String>> = rows
-            .iter()
-            .map(|r| {
-                r.iter()
-                    .map(|c| match c {
-                        Cell::Text(t) => escape(t),
-                        Cell::Number(n) => grouped(n),
-                        Cell::Integer(i) => i.to_string(),
-                        Cell::Empty => String::new(),
-                    })
-                    .collect()
-            })
-            .collect();
-        self.html
-            .push_str(&panel(title, &table(ctx.lang, headers, &html_rows)));
-        self.tables.push(Table {
-            title: title.to_owned(),
-            headers: headers
-                .iter()
-                .map(|h| ctx.t(h.trim_start_matches('#')).to_owned())
-                .collect(),
-            rows,
-        });
-    }
-
-    fn chart(&mut self, title: &str, svg: String) {
-        self.html.push_str(&panel(title, &svg));
-    }
-}
-
-fn text(s: &str) -> Cell {
+pub(super) fn text(s: &str) -> Cell {
     Cell::Text(s.to_owned())
 }
 
-fn number(s: &str) -> Cell {
+pub(super) fn number(s: &str) -> Cell {
     Cell::Number(s.to_owned())
 }
 
 /// A decimal string scaled to an integer (money ×100 → minor units, ratios ×10000 →
 /// basis points of a percent), for charts.
-fn scaled(s: &str, scale: u32) -> i64 {
+pub(super) fn scaled(s: &str, scale: u32) -> i64 {
     Decimal::from_str_exact(s)
         .ok()
         .and_then(|d| {
@@ -104,11 +33,11 @@ fn scaled(s: &str, scale: u32) -> i64 {
         .unwrap_or(0)
 }
 
-fn money_axis(minor: i64) -> String {
+pub(super) fn money_axis(minor: i64) -> String {
     grouped(&format!("{}", minor / 100))
 }
 
-fn ratio_axis(ten_thousandths: i64) -> String {
+pub(super) fn ratio_axis(ten_thousandths: i64) -> String {
     format!(
         "{}.{:02}%",
         ten_thousandths / 100,
@@ -118,7 +47,7 @@ fn ratio_axis(ten_thousandths: i64) -> String {
 
 /// The period of a report: `from`/`to` when given, else the twelve months up to the
 /// last closed date.
-fn period(ctx: &Ctx, q: &ReportQuery) -> Result<(NaiveDate, NaiveDate), ServiceError> {
+pub(super) fn period(ctx: &Ctx, q: &ReportQuery) -> Result<(NaiveDate, NaiveDate), ServiceError> {
     let open: NaiveDate = ctx
         .date
         .parse()
@@ -137,7 +66,7 @@ fn period(ctx: &Ctx, q: &ReportQuery) -> Result<(NaiveDate, NaiveDate), ServiceE
     Ok((from, to))
 }
 
-async fn portfolio(ctx: &Ctx, r: &mut Report) -> Result<(), ServiceError> {
+pub(super) async fn portfolio(ctx: &Ctx, r: &mut Report) -> Result<(), ServiceError> {
     let app = &ctx.state.app;
     let p = reporting::portfolio(app, &ctx.actor, None, None).await?;
     r.html.push_str(&format!(
@@ -248,7 +177,11 @@ async fn portfolio(ctx: &Ctx, r: &mut Report) -> Result<(), ServiceError> {
     Ok(())
 }
 
-async fn approvals(ctx: &Ctx, q: &ReportQuery, r: &mut Report) -> Result<(), ServiceError> {
+pub(super) async fn approvals(
+    ctx: &Ctx,
+    q: &ReportQuery,
+    r: &mut Report,
+) -> Result<(), ServiceError> {
     let (from, to) = period(ctx, q)?;
     let f = reporting::approval_funnel(&ctx.state.app, &ctx.actor, from, to).await?;
     let stages = [
@@ -303,7 +236,7 @@ async fn approvals(ctx: &Ctx, q: &ReportQuery, r: &mut Report) -> Result<(), Ser
     Ok(())
 }
 
-async fn vintages(ctx: &Ctx, r: &mut Report) -> Result<(), ServiceError> {
+pub(super) async fn vintages(ctx: &Ctx, r: &mut Report) -> Result<(), ServiceError> {
     let v = reporting::vintages(&ctx.state.app, &ctx.actor).await?;
     let longest = v.iter().map(|c| c.ever_30dpd.len()).max().unwrap_or(0);
     let cats: Vec<String> = (1..=longest).map(|m| format!("MOB {m}")).collect();
@@ -346,7 +279,11 @@ async fn vintages(ctx: &Ctx, r: &mut Report) -> Result<(), ServiceError> {
     Ok(())
 }
 
-async fn roll_rates(ctx: &Ctx, q: &ReportQuery, r: &mut Report) -> Result<(), ServiceError> {
+pub(super) async fn roll_rates(
+    ctx: &Ctx,
+    q: &ReportQuery,
+    r: &mut Report,
+) -> Result<(), ServiceError> {
     let open: NaiveDate = ctx.date.parse().unwrap_or_default();
     let default = (open.with_day(1).unwrap_or(open) - chrono::Months::new(1))
         .format("%Y-%m")
@@ -384,7 +321,11 @@ async fn roll_rates(ctx: &Ctx, q: &ReportQuery, r: &mut Report) -> Result<(), Se
     Ok(())
 }
 
-async fn collections(ctx: &Ctx, q: &ReportQuery, r: &mut Report) -> Result<(), ServiceError> {
+pub(super) async fn collections(
+    ctx: &Ctx,
+    q: &ReportQuery,
+    r: &mut Report,
+) -> Result<(), ServiceError> {
     let (from, to) = period(ctx, q)?;
     let c = reporting::collection_performance(&ctx.state.app, &ctx.actor, from, to).await?;
     r.html.push_str(&format!(
@@ -439,7 +380,7 @@ async fn collections(ctx: &Ctx, q: &ReportQuery, r: &mut Report) -> Result<(), S
     Ok(())
 }
 
-async fn cash_flow(ctx: &Ctx, r: &mut Report) -> Result<(), ServiceError> {
+pub(super) async fn cash_flow(ctx: &Ctx, r: &mut Report) -> Result<(), ServiceError> {
     let app = &ctx.state.app;
     let months = reporting::cash_flow(app, &ctx.actor, 12).await?;
     let cats: Vec<String> = months.iter().map(|m| m.month.clone()).collect();
@@ -514,7 +455,11 @@ async fn cash_flow(ctx: &Ctx, r: &mut Report) -> Result<(), ServiceError> {
     Ok(())
 }
 
-async fn officers(ctx: &Ctx, q: &ReportQuery, r: &mut Report) -> Result<(), ServiceError> {
+pub(super) async fn officers(
+    ctx: &Ctx,
+    q: &ReportQuery,
+    r: &mut Report,
+) -> Result<(), ServiceError> {
     let (from, to) = period(ctx, q)?;
     let v = reporting::officer_performance(&ctx.state.app, &ctx.actor, from, to).await?;
     let cats: Vec<String> = v.officers.iter().map(|o| o.officer.clone()).collect();
@@ -574,7 +519,7 @@ async fn officers(ctx: &Ctx, q: &ReportQuery, r: &mut Report) -> Result<(), Serv
     Ok(())
 }
 
-async fn models(ctx: &Ctx, r: &mut Report) -> Result<(), ServiceError> {
+pub(super) async fn models(ctx: &Ctx, r: &mut Report) -> Result<(), ServiceError> {
     let m = reporting::model_performance(&ctx.state.app, &ctx.actor, None).await?;
     r.html.push_str(&format!(
         "<p>{} v{} · {}</p><div class=\"tiles\">{}{}{}{}</div>",
@@ -640,121 +585,4 @@ async fn models(ctx: &Ctx, r: &mut Report) -> Result<(), ServiceError> {
             .collect(),
     );
     Ok(())
-}
-
-/// Builds report `name`.
-async fn build(ctx: &Ctx, name: &str, q: &ReportQuery) -> Result<Report, ServiceError> {
-    let mut r = Report::default();
-    match name {
-        "portfolio" => portfolio(ctx, &mut r).await?,
-        "approvals" => approvals(ctx, q, &mut r).await?,
-        "vintages" => vintages(ctx, &mut r).await?,
-        "roll-rates" => roll_rates(ctx, q, &mut r).await?,
-        "collections" => collections(ctx, q, &mut r).await?,
-        "cash-flow" => cash_flow(ctx, &mut r).await?,
-        "officers" => officers(ctx, q, &mut r).await?,
-        "models" => models(ctx, &mut r).await?,
-        "monthly" => {
-            portfolio(ctx, &mut r).await?;
-            approvals(ctx, q, &mut r).await?;
-            collections(ctx, q, &mut r).await?;
-            officers(ctx, q, &mut r).await?;
-            cash_flow(ctx, &mut r).await?;
-        }
-        "risk" => {
-            portfolio(ctx, &mut r).await?;
-            roll_rates(ctx, q, &mut r).await?;
-            vintages(ctx, &mut r).await?;
-            models(ctx, &mut r).await?;
-        }
-        _ => return Err(ServiceError::NotFound(format!("report {name}"))),
-    }
-    Ok(r)
-}
-
-async fn index(ctx: Ctx) -> Response {
-    let cards: String = REPORTS
-        .iter()
-        .map(|(path, key)| {
-            format!(
-                "<a class=\"tile\" href=\"/reports/{path}\" id=\"report-{path}\">{}</a>",
-                escape(ctx.t(key))
-            )
-        })
-        .collect();
-    ctx.page(
-        ctx.t("reports"),
-        &format!(
-            "<h1>{}</h1><div class=\"tiles\">{cards}</div>",
-            escape(ctx.t("reports"))
-        ),
-    )
-}
-
-async fn show(
-    ctx: Ctx,
-    _headers: HeaderMap,
-    Path(name): Path<String>,
-    Query(q): Query<ReportQuery>,
-) -> Response {
-    let title = REPORTS
-        .iter()
-        .find(|(p, _)| *p == name)
-        .map_or(name.as_str(), |(_, k)| ctx.t(k))
-        .to_owned();
-    let r = match build(&ctx, &name, &q).await {
-        Ok(r) => r,
-        Err(e) => return ctx.refused(&title, &e),
-    };
-    let file = format!("{name}-{}", ctx.date);
-    match q.format.as_deref() {
-        Some("csv") => {
-            let first = r.tables.first().cloned().unwrap_or(Table {
-                title: title.clone(),
-                headers: Vec::new(),
-                rows: Vec::new(),
-            });
-            return export::download(&file, Kind::Csv, export::csv(&first));
-        }
-        Some("xlsx") => return export::download(&file, Kind::Xlsx, export::xlsx(&r.tables)),
-        _ => {}
-    }
-    let query = |format: &str| {
-        let mut parts = vec![format!("format={format}")];
-        for (k, v) in [("from", &q.from), ("to", &q.to), ("month", &q.month)] {
-            if let Some(v) = v.as_deref().filter(|v| !v.is_empty()) {
-                parts.push(format!("{k}={}", escape(v)));
-            }
-        }
-        parts.join("&amp;")
-    };
-    let printable = matches!(name.as_str(), "monthly" | "risk");
-    let body = format!(
-        "<h1>{}</h1><p class=\"muted\">{} {} · loanbook</p><div class=\"actions\">\
-         <a class=\"button\" id=\"csv\" href=\"/reports/{name}?{}\">{}</a> <a class=\"button\" id=\"xlsx\" href=\"/reports/{name}?{}\">{}</a>{}</div>{}",
-        escape(&title),
-        escape(ctx.t("business_date")),
-        escape(&ctx.date),
-        query("csv"),
-        escape(ctx.t("download_csv")),
-        query("xlsx"),
-        escape(ctx.t("download_xlsx")),
-        if printable {
-            format!(
-                " <button class=\"secondary\" onclick=\"window.print()\">{}</button>",
-                escape(ctx.t("print"))
-            )
-        } else {
-            String::new()
-        },
-        r.html
-    );
-    ctx.page(&title, &body)
-}
-
-/// The routes.
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/reports", get(index))
-        .route("/reports/{name}", get(show))
 }
