@@ -37,6 +37,9 @@ pub enum BenchCommand {
     Eod(crate::bench_eod::EodArgs),
     /// Durable repayments per second through the service (scratch SQLite or PostgreSQL).
     Repayments(crate::bench_eod::RepaymentArgs),
+    /// A bench bank kept in a directory (loans, draft applications, users) for load
+    /// tools that drive `loanbook serve` from outside (bench/http).
+    Prepare(crate::bench_prepare::PrepareArgs),
 }
 
 /// Arguments of `loanbook bench origination`.
@@ -84,6 +87,7 @@ pub async fn run(command: &BenchCommand) -> Result<String, CliError> {
         BenchCommand::Origination(args) => args,
         BenchCommand::Eod(args) => return crate::bench_eod::run(args).await,
         BenchCommand::Repayments(args) => return crate::bench_eod::repayments(args).await,
+        BenchCommand::Prepare(args) => return crate::bench_prepare::run(args).await,
     };
     if args.applications == 0 || args.concurrency == 0 {
         return Err(CliError::usage(
@@ -256,7 +260,11 @@ async fn drive(
 
 /// The product, policy, users, watch list, customers with bureau reports and the draft
 /// applications; returns the application ids.
-async fn set_up(app: &App, count: usize, watch_list: usize) -> Result<Vec<i64>, CliError> {
+pub(crate) async fn set_up(
+    app: &App,
+    count: usize,
+    watch_list: usize,
+) -> Result<Vec<i64>, CliError> {
     let system = Actor::system();
     let product = serde_json::json!({
         "code": "CONSUMER", "name": "个人消费贷", "currency": "CNY",

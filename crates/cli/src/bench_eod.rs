@@ -76,6 +76,8 @@ struct Report {
     notices: u64,
     cases_opened: u64,
     month_end_seconds: f64,
+    /// Peak resident memory of this process during the close (the set-up excluded).
+    close_peak_rss_mb: f64,
 }
 
 /// The business date of the close the bench times.
@@ -99,22 +101,46 @@ struct Portfolio {
     database: &'static str,
 }
 
-/// Builds the portfolio of `loans` loans (see the module docs).
+/// Builds the portfolio of `loans` loans (see the module docs) in a scratch directory.
 async fn portfolio(loans: usize, postgres: Option<&str>) -> Result<Portfolio, CliError> {
     let started = Instant::now();
     let dir = tempfile::tempdir()
         .map_err(|e| CliError::Failed(format!("cannot make a scratch directory: {e}")))?;
+    let (app, db, database) = open(dir.path(), postgres).await?;
+    let late = build_book(&app, &db, loans).await?;
+    Ok(Portfolio {
+        app,
+        db,
+        _dir: dir,
+        late,
+        setup_seconds: started.elapsed().as_secs_f64(),
+        database,
+    })
+}
+
+/// A migrated database — the PostgreSQL one at `postgres`, else `bench.db` in `dir` —
+/// and the application on it with its keys in `dir`.
+pub(crate) async fn open(
+    dir: &std::path::Path,
+    postgres: Option<&str>,
+) -> Result<(App, Db, &'static str), CliError> {
     let (url, database) = match postgres {
         Some(url) => (url.to_owned(), "postgres"),
         None => (
-            format!("sqlite://{}", dir.path().join("bench.db").display()),
+            format!("sqlite://{}", dir.join("bench.db").display()),
             "sqlite",
         ),
     };
     let db = Db::connect(&url).await?;
     migrations::migrate(&db).await?;
-    let (keys, _) = Keys::load_or_create(dir.path())?;
-    let app = App::new(db.clone(), keys, dir.path());
+    let (keys, _) = Keys::load_or_create(dir)?;
+    Ok((App::new(db.clone(), keys, dir), db, database))
+}
+
+/// Initialises the bank at the bench date and writes `loans` synthetic loans (ids 1 to
+/// `loans`) of one customer; returns how many are late.
+pub(crate) async fn build_book(app: &App, db: &Db, loans: usize) -> Result<usize, CliError> {
+    let app = app.clone();
     let date = bench_date();
     let fail = |what: &'static str| {
         move |e: loanbook_service::ServiceError| {
@@ -187,15 +213,8 @@ async fn portfolio(loans: usize, postgres: Option<&str>) -> Result<Portfolio, Cl
             .map_err(loanbook_store::StoreError::from)?;
         next_id = last + 1;
     }
-    sqlx_analyze(&db).await?;
-    Ok(Portfolio {
-        app,
-        db,
-        _dir: dir,
-        late,
-        setup_seconds: started.elapsed().as_secs_f64(),
-        database,
-    })
+    sqlx_analyze(db).await?;
+    Ok(late)
 }
 
 /// Runs `bench eod`.
@@ -217,9 +236,11 @@ pub async fn run(args: &EodArgs) -> Result<String, CliError> {
         partition_size: args.partition_size,
         ..RunOptions::default()
     };
+    reset_peak_memory();
     let clock = Instant::now();
     let reports = eod::run(&app, &actor, &opts, &|_, _, _| {}).await?;
     let close_seconds = clock.elapsed().as_secs_f64();
+    let close_peak_rss_mb = peak_memory_mb();
     let report = reports
         .first()
         .ok_or_else(|| CliError::Failed("the close reported nothing".into()))?;
@@ -259,13 +280,14 @@ pub async fn run(args: &EodArgs) -> Result<String, CliError> {
         notices: report.post_loan.notices,
         cases_opened: report.post_loan.cases_opened,
         month_end_seconds,
+        close_peak_rss_mb,
     };
     if args.json {
         return json(&out);
     }
     Ok(format!(
         "{database}: closed {} loans ({} late) in {:.2}s ({:.0} loans/s) with {} worker(s), {} partitions; floor (one bulk UPDATE of {} rows) {:.2}s; set-up {:.1}s\n\
-         accrued interest {}, penalty {}, {} installments fell due, {} newly overdue; {} notices, {} collection cases opened; a month end adds {:.2}s\n",
+         accrued interest {}, penalty {}, {} installments fell due, {} newly overdue; {} notices, {} collection cases opened; a month end adds {:.2}s; peak memory of the close {:.0} MiB\n",
         out.loans,
         out.late_loans,
         out.close_seconds,
@@ -281,7 +303,8 @@ pub async fn run(args: &EodArgs) -> Result<String, CliError> {
         out.newly_overdue,
         out.notices,
         out.cases_opened,
-        out.month_end_seconds
+        out.month_end_seconds,
+        out.close_peak_rss_mb
     ))
 }
 
@@ -292,6 +315,24 @@ pub(crate) fn per_second(n: u64, seconds: f64) -> f64 {
     } else {
         0.0
     }
+}
+
+/// Resets this process's peak resident memory (Linux `/proc/self/clear_refs`), so that
+/// the next reading covers only what follows.
+pub(crate) fn reset_peak_memory() {
+    let _ = std::fs::write("/proc/self/clear_refs", "5");
+}
+
+/// This process's peak resident memory in MiB since it started or since the last reset
+/// (0 where the system does not say).
+#[allow(clippy::cast_precision_loss, clippy::float_arithmetic)]
+pub(crate) fn peak_memory_mb() -> f64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+        .map_or(0.0, |kb| kb as f64 / 1024.0)
 }
 
 async fn sqlx_analyze(db: &Db) -> Result<(), CliError> {

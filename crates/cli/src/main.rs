@@ -7,6 +7,7 @@
 mod admin;
 mod bench;
 mod bench_eod;
+mod bench_prepare;
 mod collections;
 mod context;
 mod customer;

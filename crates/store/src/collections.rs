@@ -97,7 +97,7 @@ fn case_values(sql: &mut String, cases: &[CaseState]) {
 }
 
 /// Opens cases for loans (`id` is the loan) on `date`, unless one is open; the customer
-/// and region come from the loan's own customer.
+/// and region come from the loan's own row (no join to `customers`: see docs/scaling.md).
 ///
 /// # Errors
 /// A database error.
@@ -111,7 +111,7 @@ pub async fn open_cases(
     for chunk in cases.chunks(CHUNK) {
         let mut sql = String::from(
             "INSERT INTO collection_cases (loan_id, customer_id, status, stage, queue, region, opened_on, dpd, overdue_minor, updated_at) \
-             SELECT v.column1, l.customer_id, 'open', v.column2, v.column3, c.province, ",
+             SELECT v.column1, l.customer_id, 'open', v.column2, v.column3, l.region, ",
         );
         let _ = write!(
             sql,
@@ -121,7 +121,7 @@ pub async fn open_cases(
         );
         case_values(&mut sql, chunk);
         sql.push_str(
-            ") AS v JOIN loans l ON l.id = v.column1 JOIN customers c ON c.id = l.customer_id \
+            ") AS v JOIN loans l ON l.id = v.column1 \
              WHERE 1 = 1 ON CONFLICT (loan_id) WHERE status = 'open' DO NOTHING",
         );
         opened += sqlx::query(&sql).execute(&mut **tx).await?.rows_affected();

@@ -253,8 +253,9 @@ fn loan_from(r: &AnyRow) -> Result<LoanRow, StoreError> {
 /// A database error.
 pub async fn insert_loan(tx: &mut Tx<'_>, l: &LoanRow) -> Result<i64, StoreError> {
     let id: i64 = sqlx::query_scalar(
-        "INSERT INTO loans (external_id, application_id, contract_id, customer_id, product_code, product_version, currency, contract_amount_minor, disbursed_minor, annual_rate, term_months, method, start_date, first_due_date, maturity_date, funding_source, status, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19) RETURNING id",
+        "INSERT INTO loans (external_id, application_id, contract_id, customer_id, product_code, product_version, currency, contract_amount_minor, disbursed_minor, annual_rate, term_months, method, start_date, first_due_date, maturity_date, funding_source, status, created_at, updated_at, region) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, \
+         (SELECT province FROM customers WHERE id = $4)) RETURNING id",
     )
     .bind(&l.external_id)
     .bind(l.application_id)

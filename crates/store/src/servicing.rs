@@ -1242,7 +1242,7 @@ fn quote(text: &str) -> String {
 pub async fn bulk_insert(tx: &mut Tx<'_>, loans: &[BulkLoan], at: &str) -> Result<(), StoreError> {
     for chunk in loans.chunks(500) {
         let mut sql = String::from(
-            "INSERT INTO loans (id, customer_id, product_code, product_version, currency, contract_amount_minor, disbursed_minor, annual_rate, term_months, method, start_date, first_due_date, maturity_date, funding_source, status, created_at, updated_at) VALUES ",
+            "INSERT INTO loans (id, customer_id, product_code, product_version, currency, contract_amount_minor, disbursed_minor, annual_rate, term_months, method, start_date, first_due_date, maturity_date, funding_source, status, created_at, updated_at, region) VALUES ",
         );
         for (n, l) in chunk.iter().enumerate() {
             let b = &l.balance;
@@ -1253,7 +1253,7 @@ pub async fn bulk_insert(tx: &mut Tx<'_>, loans: &[BulkLoan], at: &str) -> Resul
             }
             let _ = write!(
                 sql,
-                "({},{},'{}',{},'CNY',{},{},'{}',{},'{}','{}','{}','{}','{}','active','{at}','{at}')",
+                "({},{},'{}',{},'CNY',{},{},'{}',{},'{}','{}','{}','{}','{}','active','{at}','{at}',(SELECT province FROM customers WHERE id = {}))",
                 b.account.loan_id,
                 l.customer_id,
                 quote(&b.product_code),
@@ -1267,6 +1267,7 @@ pub async fn bulk_insert(tx: &mut Tx<'_>, loans: &[BulkLoan], at: &str) -> Resul
                 first,
                 last,
                 quote(&b.funding_source),
+                l.customer_id,
             );
         }
         sqlx::query(&sql).execute(&mut **tx).await?;

@@ -68,6 +68,11 @@ const MIGRATIONS: &[Migration] = &[
         name: "report history",
         sql: include_str!("0010_report_history.sql"),
     },
+    Migration {
+        version: 11,
+        name: "loan region",
+        sql: include_str!("0011_loan_region.sql"),
+    },
 ];
 
 /// The newest schema version this binary knows.

@@ -137,8 +137,8 @@ pub async fn open_collection_case(
 ) -> Result<(i64, bool), StoreError> {
     let opened: Option<i64> = sqlx::query_scalar(
         "INSERT INTO collection_cases (loan_id, customer_id, status, stage, queue, region, opened_on, dpd, overdue_minor, updated_at) \
-         SELECT l.id, l.customer_id, 'open', $1, $2, c.province, $3, $4, $5, $6 \
-         FROM loans l JOIN customers c ON c.id = l.customer_id WHERE l.id = $7 \
+         SELECT l.id, l.customer_id, 'open', $1, $2, l.region, $3, $4, $5, $6 \
+         FROM loans l WHERE l.id = $7 \
          ON CONFLICT (loan_id) WHERE status = 'open' DO NOTHING RETURNING id",
     )
     .bind(stage)
