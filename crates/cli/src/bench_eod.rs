@@ -76,7 +76,9 @@ struct Report {
     notices: u64,
     cases_opened: u64,
     month_end_seconds: f64,
-    /// Peak resident memory of this process during the close (the set-up excluded).
+    /// Peak anonymous resident memory of this process during the close (its heap).
+    close_peak_heap_mb: f64,
+    /// Peak resident memory during the close, with the database pages SQLite maps.
     close_peak_rss_mb: f64,
 }
 
@@ -236,11 +238,11 @@ pub async fn run(args: &EodArgs) -> Result<String, CliError> {
         partition_size: args.partition_size,
         ..RunOptions::default()
     };
-    reset_peak_memory();
+    let memory = MemorySampler::start();
     let clock = Instant::now();
     let reports = eod::run(&app, &actor, &opts, &|_, _, _| {}).await?;
     let close_seconds = clock.elapsed().as_secs_f64();
-    let close_peak_rss_mb = peak_memory_mb();
+    let (close_peak_heap_mb, close_peak_rss_mb) = memory.stop();
     let report = reports
         .first()
         .ok_or_else(|| CliError::Failed("the close reported nothing".into()))?;
@@ -280,6 +282,7 @@ pub async fn run(args: &EodArgs) -> Result<String, CliError> {
         notices: report.post_loan.notices,
         cases_opened: report.post_loan.cases_opened,
         month_end_seconds,
+        close_peak_heap_mb,
         close_peak_rss_mb,
     };
     if args.json {
@@ -287,7 +290,7 @@ pub async fn run(args: &EodArgs) -> Result<String, CliError> {
     }
     Ok(format!(
         "{database}: closed {} loans ({} late) in {:.2}s ({:.0} loans/s) with {} worker(s), {} partitions; floor (one bulk UPDATE of {} rows) {:.2}s; set-up {:.1}s\n\
-         accrued interest {}, penalty {}, {} installments fell due, {} newly overdue; {} notices, {} collection cases opened; a month end adds {:.2}s; peak memory of the close {:.0} MiB\n",
+         accrued interest {}, penalty {}, {} installments fell due, {} newly overdue; {} notices, {} collection cases opened; a month end adds {:.2}s; peak memory of the close {:.0} MiB heap, {:.0} MiB resident\n",
         out.loans,
         out.late_loans,
         out.close_seconds,
@@ -304,6 +307,7 @@ pub async fn run(args: &EodArgs) -> Result<String, CliError> {
         out.notices,
         out.cases_opened,
         out.month_end_seconds,
+        out.close_peak_heap_mb,
         out.close_peak_rss_mb
     ))
 }
@@ -317,22 +321,48 @@ pub(crate) fn per_second(n: u64, seconds: f64) -> f64 {
     }
 }
 
-/// Resets this process's peak resident memory (Linux `/proc/self/clear_refs`), so that
-/// the next reading covers only what follows.
-pub(crate) fn reset_peak_memory() {
-    let _ = std::fs::write("/proc/self/clear_refs", "5");
+/// Samples this process's resident memory every 20 ms until stopped (Linux
+/// `/proc/self/status`), keeping the peak of the anonymous part (the heap: what the
+/// process itself holds) and of the whole (with the pages of the database file SQLite
+/// maps, which are the kernel's page cache).
+pub(crate) struct MemorySampler {
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    thread: std::thread::JoinHandle<(u64, u64)>,
 }
 
-/// This process's peak resident memory in MiB since it started or since the last reset
-/// (0 where the system does not say).
-#[allow(clippy::cast_precision_loss, clippy::float_arithmetic)]
-pub(crate) fn peak_memory_mb() -> f64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
-        .map_or(0.0, |kb| kb as f64 / 1024.0)
+impl MemorySampler {
+    pub(crate) fn start() -> MemorySampler {
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let flag = stop.clone();
+        let thread = std::thread::spawn(move || {
+            let (mut anon, mut total) = (0u64, 0u64);
+            loop {
+                let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+                let kb = |key: &str| {
+                    status
+                        .lines()
+                        .find_map(|l| l.strip_prefix(key))
+                        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+                        .unwrap_or(0)
+                };
+                anon = anon.max(kb("RssAnon:"));
+                total = total.max(kb("VmRSS:"));
+                if flag.load(std::sync::atomic::Ordering::Relaxed) {
+                    return (anon, total);
+                }
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+        });
+        MemorySampler { stop, thread }
+    }
+
+    /// Stops sampling; the peaks in MiB: (anonymous, whole).
+    #[allow(clippy::cast_precision_loss, clippy::float_arithmetic)]
+    pub(crate) fn stop(self) -> (f64, f64) {
+        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        let (anon, total) = self.thread.join().unwrap_or((0, 0));
+        (anon as f64 / 1024.0, total as f64 / 1024.0)
+    }
 }
 
 async fn sqlx_analyze(db: &Db) -> Result<(), CliError> {

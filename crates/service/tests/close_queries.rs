@@ -141,14 +141,15 @@ fn audit(sql: &str) -> Vec<String> {
     let words: Vec<&str> = s.split(' ').collect();
     for (i, w) in words.iter().enumerate() {
         let for_update = *w == "update" && i > 0 && words[i - 1] == "for";
-        if !for_update && matches!(*w, "from" | "join" | "into" | "update") {
-            if let Some(table) = words.get(i + 1).filter(|t| is_identifier(t)) {
-                if !known(table) {
-                    problems.push(format!("`{table}` is not on the Citus map"));
-                }
-                if *w == "from" && lists_tables(&words[i + 1..]) {
-                    problems.push(format!("tables listed with commas after `{table}`"));
-                }
+        if !for_update
+            && matches!(*w, "from" | "join" | "into" | "update")
+            && let Some(table) = words.get(i + 1).filter(|t| is_identifier(t))
+        {
+            if !known(table) {
+                problems.push(format!("`{table}` is not on the Citus map"));
+            }
+            if *w == "from" && lists_tables(&words[i + 1..]) {
+                problems.push(format!("tables listed with commas after `{table}`"));
             }
         }
         if *w != "join" {

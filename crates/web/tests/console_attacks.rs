@@ -1,7 +1,9 @@
 //! Attacks on the console's sessions, on SQLite and PostgreSQL: every form refuses a
 //! request without the session's CSRF token (403) and changes nothing; a session id the
 //! attacker chose before login is never the one the login hands out (no fixation); a
-//! session logged out, or one from another user, does not carry over.
+//! session logged out, or one from another user, does not carry over. Over the API:
+//! password guessing locks the account (also when the guesses come in parallel), and a
+//! revoked API token is refused at once, by its owner's revocation only.
 
 #![allow(clippy::unwrap_used)]
 
@@ -9,9 +11,10 @@ mod common;
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
-use common::{PASSWORD, apps};
+use common::{PASSWORD, apps, call, login};
 use loanbook_service::Actor;
 use loanbook_store::audit::{AuditFilter, query};
+use serde_json::json;
 use tower::ServiceExt;
 
 /// Every form of the console (the path parameters need not exist: the CSRF check comes
@@ -203,5 +206,130 @@ async fn console_forms_refuse_forged_requests_and_sessions_do_not_carry_over() {
             "{}",
             t.label
         );
+    }
+}
+
+/// `POST /api/v1/auth/login` with `password`: the status.
+async fn try_login(router: &axum::Router, username: &str, password: &str) -> StatusCode {
+    call(
+        router,
+        "POST",
+        "/api/v1/auth/login",
+        None,
+        Some(json!({"username": username, "password": password})),
+    )
+    .await
+    .0
+}
+
+#[tokio::test]
+async fn guessing_locks_accounts_and_revoked_tokens_are_refused_over_http() {
+    for (router, _app, t) in apps().await {
+        // four wrong guesses are "wrong"; the fifth locks, and then the right password is
+        // refused too
+        for n in 1..=4 {
+            assert_eq!(
+                try_login(&router, "collector", "Wrong-2026").await,
+                StatusCode::UNAUTHORIZED,
+                "{}: guess {n}",
+                t.label
+            );
+        }
+        assert_eq!(
+            try_login(&router, "collector", "Wrong-2026").await,
+            StatusCode::TOO_MANY_REQUESTS,
+            "{}",
+            t.label
+        );
+        assert_eq!(
+            try_login(&router, "collector", PASSWORD).await,
+            StatusCode::TOO_MANY_REQUESTS,
+            "{}: a locked account took its password",
+            t.label
+        );
+        // twenty guesses at once cannot slip past the count
+        let mut guesses = tokio::task::JoinSet::new();
+        for _ in 0..20 {
+            let router = router.clone();
+            guesses.spawn(async move { try_login(&router, "compliance", "Wrong-2026").await });
+        }
+        let answers = guesses.join_all().await;
+        assert!(
+            answers.contains(&StatusCode::TOO_MANY_REQUESTS),
+            "{}: parallel guesses never locked: {answers:?}",
+            t.label
+        );
+        assert_eq!(
+            try_login(&router, "compliance", PASSWORD).await,
+            StatusCode::TOO_MANY_REQUESTS,
+            "{}",
+            t.label
+        );
+        // an unknown user gets the same answer as a wrong password
+        assert_eq!(
+            try_login(&router, "nobody.here", "Wrong-2026").await,
+            StatusCode::UNAUTHORIZED
+        );
+
+        // an API token works until its owner revokes it, and not a moment after
+        let officer = login(&router, "loan.officer").await;
+        let (status, issued, _) = call(
+            &router,
+            "POST",
+            "/api/v1/auth/tokens",
+            Some(&officer),
+            Some(json!({"name": "statement robot"})),
+        )
+        .await;
+        assert_eq!(status, StatusCode::CREATED, "{}: {issued}", t.label);
+        let id = issued["id"].as_i64().unwrap();
+        let token = issued["token"].as_str().unwrap().to_owned();
+        let list = |token: String| {
+            let router = router.clone();
+            async move {
+                call(&router, "GET", "/api/v1/loans", Some(&token), None)
+                    .await
+                    .0
+            }
+        };
+        assert_eq!(list(token.clone()).await, StatusCode::OK);
+        // another user cannot revoke it (404, as if it did not exist)
+        let admin = login(&router, "admin").await;
+        let path = format!("/api/v1/auth/tokens/{id}");
+        assert_eq!(
+            call(&router, "DELETE", &path, Some(&admin), None).await.0,
+            StatusCode::NOT_FOUND,
+            "{}",
+            t.label
+        );
+        assert_eq!(list(token.clone()).await, StatusCode::OK);
+        // the owner revokes it: the next request is refused
+        assert_eq!(
+            call(&router, "DELETE", &path, Some(&officer), None).await.0,
+            StatusCode::NO_CONTENT
+        );
+        assert_eq!(
+            list(token.clone()).await,
+            StatusCode::UNAUTHORIZED,
+            "{}: a revoked token still worked",
+            t.label
+        );
+        assert_eq!(
+            call(&router, "DELETE", &path, Some(&officer), None).await.0,
+            StatusCode::NOT_FOUND
+        );
+        // a token cannot be guessed from a revoked one, nor made up
+        let forged = format!("{}x", &token[..token.len() - 1]);
+        assert_eq!(list(forged).await, StatusCode::UNAUTHORIZED);
+        // the officer's own session is untouched by the revocation
+        assert_eq!(list(officer.clone()).await, StatusCode::OK);
+        // logout ends the API session too
+        assert_eq!(
+            call(&router, "POST", "/api/v1/auth/logout", Some(&officer), None)
+                .await
+                .0,
+            StatusCode::NO_CONTENT
+        );
+        assert_eq!(list(officer).await, StatusCode::UNAUTHORIZED);
     }
 }
