@@ -524,6 +524,7 @@ pub async fn import_csv(app: &App, actor: &Actor, data: &[u8]) -> Result<Vec<i64
         ids.push(row.id);
     }
     tx.commit().await?;
+    app.db().refresh_statistics().await?;
     Ok(ids)
 }
 

@@ -817,6 +817,7 @@ pub async fn import_csv(app: &App, actor: &Actor, data: &[u8]) -> Result<usize, 
     )
     .await?;
     tx.commit().await?;
+    app.db().refresh_statistics().await?;
     Ok(count)
 }
 

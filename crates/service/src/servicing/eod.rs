@@ -248,6 +248,7 @@ pub async fn run(
         }
         reports.push(close_date(app, actor, date, opts, progress).await?);
     }
+    app.db().refresh_statistics().await?;
     Ok(reports)
 }
 

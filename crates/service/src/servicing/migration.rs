@@ -214,6 +214,7 @@ pub async fn import_loans(
     tx.commit()
         .await
         .map_err(loanbook_store::StoreError::from)?;
+    app.db().refresh_statistics().await?;
     tracing::debug!(
         loans = view.loans.len(),
         checked_ms = checked.as_millis(),
