@@ -34,3 +34,10 @@ request = function()
   return wrk.format("POST", "/api/v1/applications/" .. id .. "/submit", common.headers, "{}")
 end
 done = common.done
+
+-- a refusal is counted by wrk; its answer goes to stderr so the run's log says why
+response = function(status, headers, body)
+  if status >= 300 then
+    io.stderr:write(string.format("submit answered %d: %s\n", status, (body or ""):sub(1, 300)))
+  end
+end
