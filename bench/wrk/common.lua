@@ -7,6 +7,13 @@ common.headers = {
   ["Content-Type"] = "application/json",
 }
 
+-- numbers wrk's threads 0, 1, …: each thread's script sees its own as `thread_id`
+local threads = 0
+function common.setup(thread)
+  thread:set("thread_id", threads)
+  threads = threads + 1
+end
+
 function common.done(summary, latency, requests)
   local e = summary.errors
   local seconds = summary.duration / 1e6

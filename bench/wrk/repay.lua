@@ -5,13 +5,9 @@ package.path = package.path .. ";" .. (os.getenv("WRK_DIR") or ".") .. "/?.lua"
 local common = require("common")
 local loans = tonumber(os.getenv("LOANS") or "1000")
 local run = os.getenv("RUN") or "run"
-local threads = 0
 local n = 0
 
-setup = function(thread)
-  thread:set("thread_id", threads)
-  threads = threads + 1
-end
+setup = common.setup
 
 init = function()
   math.randomseed(os.time() + (thread_id or 0) * 7919)

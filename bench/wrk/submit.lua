@@ -3,14 +3,10 @@
 -- id; a thread that runs out stops.
 package.path = package.path .. ";" .. (os.getenv("WRK_DIR") or ".") .. "/?.lua"
 local common = require("common")
-local threads = 0
 local ids = {}
 local next_index = 0
 
-setup = function(thread)
-  thread:set("thread_id", threads)
-  threads = threads + 1
-end
+setup = common.setup
 
 init = function()
   local offset = tonumber(os.getenv("OFFSET") or "0")
