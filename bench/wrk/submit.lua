@@ -1,6 +1,7 @@
 -- Submit-to-decision: POST /api/v1/applications/{id}/submit, each draft of
--- $APPLICATIONS_FILE once, starting at line $OFFSET. The threads take every $THREADS-th
--- id; a thread that runs out stops.
+-- $APPLICATIONS_FILE once: this run owns the $BUDGET lines from line $OFFSET, and each of
+-- the $THREADS threads a contiguous share of them, so no two runs or threads ever send
+-- the same draft. A thread that runs out stops (its last request is GET /healthz).
 package.path = package.path .. ";" .. (os.getenv("WRK_DIR") or ".") .. "/?.lua"
 local common = require("common")
 local ids = {}
@@ -10,10 +11,11 @@ setup = common.setup
 
 init = function()
   local offset = tonumber(os.getenv("OFFSET") or "0")
-  local step = tonumber(os.getenv("THREADS") or "1")
+  local share = math.floor(tonumber(os.getenv("BUDGET") or "0") / tonumber(os.getenv("THREADS") or "1"))
+  local first = offset + thread_id * share
   local line_no = 0
   for line in io.lines(os.getenv("APPLICATIONS_FILE")) do
-    if line_no >= offset and (line_no - offset) % step == thread_id then
+    if line_no >= first and line_no < first + share then
       ids[#ids + 1] = line
     end
     line_no = line_no + 1
@@ -25,7 +27,7 @@ request = function()
   local id = ids[next_index]
   if id == nil then
     wrk.thread:stop()
-    id = ids[#ids]
+    return wrk.format("GET", "/healthz")
   end
   return wrk.format("POST", "/api/v1/applications/" .. id .. "/submit", common.headers, "{}")
 end

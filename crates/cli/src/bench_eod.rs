@@ -365,7 +365,7 @@ impl MemorySampler {
     }
 }
 
-async fn sqlx_analyze(db: &Db) -> Result<(), CliError> {
+pub(crate) async fn sqlx_analyze(db: &Db) -> Result<(), CliError> {
     loanbook_store::servicing::analyze(db).await?;
     Ok(())
 }

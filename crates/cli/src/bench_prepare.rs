@@ -74,6 +74,8 @@ pub async fn run(args: &PrepareArgs) -> Result<String, CliError> {
     )
     .await
     .map_err(|e| CliError::Failed(format!("bench set-up (user): {e}")))?;
+    // statistics of the whole bank, as a running database has them
+    crate::bench_eod::sqlx_analyze(&db).await?;
     let mut list = String::new();
     for id in &ids {
         let _ = writeln!(list, "{id}");

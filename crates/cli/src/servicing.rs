@@ -101,7 +101,14 @@ pub async fn eod(location: &Location, command: &EodCommand) -> Result<String, Cl
                     }
                 }
             };
-            let reports = eod::run(&app, &actor, &opts, &progress).await?;
+            let reports = eod::run(&app, &actor, &opts, &progress)
+                .await
+                .inspect_err(|_| {
+                    // the error goes on its own line, not after an unfinished progress bar
+                    if !quiet {
+                        eprintln!();
+                    }
+                })?;
             if *as_json {
                 return json(&reports);
             }
