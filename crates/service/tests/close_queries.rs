@@ -155,7 +155,9 @@ fn audit(sql: &str) -> Vec<String> {
         && words.iter().any(|w| LOAN_SCOPED.contains(w))
         && !CROSS_KEY_WRITES.iter().any(|(t, _)| t == table)
     {
-        problems.push(format!("writes the customer-scoped `{table}` from loan rows"));
+        problems.push(format!(
+            "writes the customer-scoped `{table}` from loan rows"
+        ));
     }
     for (i, w) in words.iter().enumerate() {
         let for_update = *w == "update" && i > 0 && words[i - 1] == "for";
