@@ -12,11 +12,11 @@
 //! names. PASS needs every indexed run on a list of up to 100,000 entries under the
 //! target; the 200,000-entry lists are reported beside it.
 //!
-//! Known limit (measured when the index was added, 2 shared cores): the original lists
-//! pass at every size (p99 ≈ 0.25–0.55 ms), but the lists of distinct names do not —
-//! p99 ≈ 2.5 ms at 100,000 and ≈ 5.5 ms at 200,000 — because a pinyin name shares most
-//! letters with thousands of others and the character-count bound leaves 10⁴ candidates
-//! for queries with a common first letter; see `loanbook_risk::aml::WatchIndex`.
+//! History (2 shared cores): when the index was added it filtered by a prefix of rare
+//! characters alone, and the lists of distinct names were its worst case — p99 ≈ 1.4–2.7 ms
+//! at 100,000 and ≈ 4.7 ms at 200,000 — because a pinyin name shares most letters with
+//! thousands of others. The token signature in each posting (see
+//! `loanbook_risk::aml::WatchIndex`) took them to ≈ 0.4 ms and ≈ 0.8 ms.
 //!
 //! Run: `cargo bench -p loanbook-risk --bench assessment_latency [-- --json]`.
 

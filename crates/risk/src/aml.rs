@@ -162,6 +162,8 @@ struct Posting {
     name: u32,
     /// The name's first character.
     first: char,
+    /// The name's token signature (see [`signature_bit`]).
+    signature: u64,
 }
 
 /// A watch list prepared for [`screen_index`]: the same hits as [`screen`] without
@@ -186,10 +188,17 @@ struct Posting {
 /// each length `b`, the candidates are the names of length `b` listed under one of the
 /// query's first `a − k + 1` tokens at a position below `b − k + 1`, with `k` for p = 4 if
 /// the name starts with the query's first character and for p = 0 if not (postings carry
-/// the first character, so the scan tells them apart). Each candidate is checked against
-/// `s ≥ k` for its own `p`, by merging the token lists, and only those get the full
-/// Jaro–Winkler — the very function [`screen`] calls, so the values are equal to the bit.
-/// Query characters in no name count as the rarest.
+/// the first character, so the scan tells them apart).
+///
+/// The prefix filter alone leaves thousands of candidates on a list of distinct pinyin
+/// names (a few dozen letters, each in thousands of names). So each posting also carries
+/// the name's 64-bit token signature ([`signature_bit`]): one bit for each of the 63
+/// commonest tokens and one shared by the rest. The common bits count the shared tokens
+/// exactly, plus at most the query's overflow tokens, and the scan keeps only names where
+/// that count reaches `k` — reading nothing but the posting it is on. Each candidate left
+/// is checked against `s ≥ k` for its own `p`, by merging the token lists, and only those
+/// get the full Jaro–Winkler — the very function [`screen`] calls, so the values are equal
+/// to the bit. Query characters in no name count as the rarest.
 ///
 /// The similarity depends on the name alone, so the index holds each distinct name once
 /// (lists repeat common names and aliases) and a name's hit is a hit on each of its
@@ -273,6 +282,7 @@ impl WatchIndex {
         let mut name_info = Vec::with_capacity(names.len());
         let mut lengths = Vec::new();
         let mut empty_name = None;
+        let token_count = order.len() as u32;
         for (id, name_tokens) in name_tokens.iter().enumerate() {
             let mut name_ranks: Vec<u32> = name_tokens
                 .iter()
@@ -281,12 +291,16 @@ impl WatchIndex {
             assert_eq!(name_ranks.len(), name_tokens.len(), "every token is ranked");
             name_ranks.sort_unstable();
             let len = name_ranks.len() as u32;
+            let signature = name_ranks
+                .iter()
+                .fold(0, |sig, &rank| sig | signature_bit(rank, token_count));
             for (pos, rank) in name_ranks.iter().enumerate() {
                 postings[*rank as usize].push(Posting {
                     len,
                     pos: pos as u32,
                     name: id as u32,
                     first: names[id].chars().next().unwrap_or_default(),
+                    signature,
                 });
             }
             name_info.push(NameInfo {
@@ -350,6 +364,25 @@ impl WatchIndex {
             .collect();
         known.sort_unstable();
         let unknown = la - known.len();
+        // the query's signature, and how many of its tokens share the overflow bit
+        let token_count = self.postings.len() as u32;
+        let signature = known
+            .iter()
+            .fold(0, |sig, &rank| sig | signature_bit(rank, token_count));
+        let overflow = known
+            .iter()
+            .filter(|&&rank| signature_bit(rank, token_count) == OVERFLOW_BIT)
+            .count() as u32;
+        // at least as many as the tokens a name shares with the query
+        let most_shared = |theirs: u64| {
+            let common = signature & theirs;
+            (common & !OVERFLOW_BIT).count_ones()
+                + if common & OVERFLOW_BIT == 0 {
+                    0
+                } else {
+                    overflow
+                }
+        };
         // names starting like the query come from the weakest bound over p (p = 4 for
         // thresholds ≤ 1), the others (p = 0) from the bound for p = 0
         let jaro_by_prefix = [0, 1, 2, 3, 4].map(|p| jaro_needed(threshold, p));
@@ -366,8 +399,9 @@ impl WatchIndex {
                 continue;
             };
             let (query_alike, name_alike) = prefixes(k_alike, lb as usize);
-            let (query_other, name_other) = min_shared(la, lb as usize, jaro_by_prefix[0])
-                .map_or((0, 0), |k| prefixes(k, lb as usize));
+            let k_other = min_shared(la, lb as usize, jaro_by_prefix[0]);
+            let (query_other, name_other) = k_other.map_or((0, 0), |k| prefixes(k, lb as usize));
+            let (k_alike, k_other) = (k_alike as u32, k_other.unwrap_or(usize::MAX) as u32);
             for (j, &rank) in known[..query_alike].iter().enumerate() {
                 let list = &self.postings[rank as usize];
                 let lo = list.partition_point(|p| p.len < lb);
@@ -376,7 +410,13 @@ impl WatchIndex {
                 candidates.extend(
                     list[lo..hi]
                         .iter()
-                        .filter(|p| p.first == first || (other && p.pos < name_other))
+                        .filter(|p| {
+                            if p.first == first {
+                                most_shared(p.signature) >= k_alike
+                            } else {
+                                other && p.pos < name_other && most_shared(p.signature) >= k_other
+                            }
+                        })
                         .map(|p| p.name),
                 );
             }
@@ -418,6 +458,22 @@ fn common_prefix(a: &[Option<char>; 4], b: &[Option<char>; 4]) -> usize {
         .zip(b)
         .take_while(|(x, y)| x.is_some() && x == y)
         .count()
+}
+
+/// The signature bit shared by the rarest tokens.
+const OVERFLOW_BIT: u64 = 1 << 63;
+
+/// A token's bit in a name's 64-bit signature: the 63 commonest of `token_count` tokens
+/// have a bit each, the rarer ones share [`OVERFLOW_BIT`]. So the tokens two names share
+/// number exactly the common bits below the overflow bit, plus at most the query's tokens
+/// on the overflow bit if both have it — a bound read from the posting alone.
+fn signature_bit(rank: u32, token_count: u32) -> u64 {
+    let from_commonest = token_count - 1 - rank;
+    if from_commonest < 63 {
+        1 << from_commonest
+    } else {
+        OVERFLOW_BIT
+    }
 }
 
 /// The name's character occurrences, in order: "anna" → (a,1) (n,1) (n,2) (a,2).
@@ -614,6 +670,45 @@ mod tests {
     }
 
     #[test]
+    fn rare_characters_on_the_overflow_bit_still_hit() {
+        // two names of 78 tokens (26 letters three times each) make every CJK character
+        // below rarer than 63 tokens, so all of them share the signature's overflow bit
+        let forward: String = ('a'..='z').flat_map(|c| [c, c, c]).collect();
+        let backward: String = forward.chars().rev().collect();
+        let names = [
+            forward.as_str(),
+            backward.as_str(),
+            "甲乙丙丁己",
+            "子丑寅卯辰",
+        ];
+        let entries: Vec<WatchEntry> = names
+            .iter()
+            .zip(1..)
+            .map(|(name, id)| WatchEntry {
+                id,
+                name: (*name).to_owned(),
+                id_number_hash: None,
+            })
+            .collect();
+        let index = WatchIndex::new(entries.clone());
+        assert_eq!(index.postings.len(), 78 + 10);
+        let token_count = index.postings.len() as u32;
+        assert_eq!(
+            signature_bit(index.ranks[&('甲', 1)], token_count),
+            OVERFLOW_BIT
+        );
+        // 4 of 5 shared and the same first 4: J = 0.8667, JW = 0.92
+        let hits = screen_index("甲乙丙丁戊", None, &index, DEFAULT_THRESHOLD);
+        assert_eq!(
+            hits,
+            screen("甲乙丙丁戊", None, &entries, DEFAULT_THRESHOLD)
+        );
+        assert_eq!(hits.len(), 1);
+        assert_eq!(hits[0].entry_id, 3);
+        assert!((hits[0].similarity - 0.92).abs() < 1e-12);
+    }
+
+    #[test]
     fn the_index_handles_empty_names_and_lists() {
         let entries = vec![
             WatchEntry {
@@ -677,31 +772,42 @@ mod tests {
             '明', '晓', '伟', '芳', '热', '合', '曼', '阿',
         ];
 
-        fn name() -> impl Strategy<Value = String> {
-            prop::collection::vec(prop::sample::select(ALPHABET), 0..14)
+        /// 26 Latin letters and 60 CJK characters: more tokens than a signature has bits,
+        /// so the rarer ones share its overflow bit.
+        fn wide_alphabet() -> &'static [char] {
+            static WIDE: std::sync::OnceLock<Vec<char>> = std::sync::OnceLock::new();
+            WIDE.get_or_init(|| {
+                ('a'..='z')
+                    .chain((0..60).filter_map(|i| char::from_u32(0x4E00 + 37 * i)))
+                    .collect()
+            })
+        }
+
+        fn name(alphabet: &'static [char]) -> impl Strategy<Value = String> {
+            prop::collection::vec(prop::sample::select(alphabet), 0..14)
                 .prop_map(|cs| cs.into_iter().collect())
         }
 
         /// `query` edited a little: characters replaced, dropped, doubled or swapped.
-        fn near(query: String) -> impl Strategy<Value = String> {
+        fn near(query: String, alphabet: &'static [char]) -> impl Strategy<Value = String> {
             prop::collection::vec(
-                (0usize..4, any::<prop::sample::Index>(), 0..ALPHABET.len()),
+                (0usize..4, any::<prop::sample::Index>(), 0..alphabet.len()),
                 0..3,
             )
             .prop_map(move |edits| {
                 let mut cs: Vec<char> = query.chars().collect();
                 for (kind, at, c) in edits {
                     if cs.is_empty() {
-                        cs.push(ALPHABET[c]);
+                        cs.push(alphabet[c]);
                         continue;
                     }
                     let i = at.index(cs.len());
                     match kind {
-                        0 => cs[i] = ALPHABET[c],
+                        0 => cs[i] = alphabet[c],
                         1 => {
                             cs.remove(i);
                         }
-                        2 => cs.insert(i, ALPHABET[c]),
+                        2 => cs.insert(i, alphabet[c]),
                         _ => {
                             let j = (i + 1) % cs.len();
                             cs.swap(i, j);
@@ -712,14 +818,19 @@ mod tests {
             })
         }
 
-        fn case() -> impl Strategy<Value = (String, Vec<String>, Vec<Option<u8>>, Option<u8>, f64)>
-        {
-            name().prop_flat_map(|query| {
+        type Case = (String, Vec<String>, Vec<Option<u8>>, Option<u8>, f64);
+
+        fn case() -> impl Strategy<Value = Case> {
+            case_in(ALPHABET)
+        }
+
+        fn case_in(alphabet: &'static [char]) -> impl Strategy<Value = Case> {
+            name(alphabet).prop_flat_map(move |query| {
                 let names = prop::collection::vec(
                     prop_oneof![
-                        name(),
-                        near(query.clone()),
-                        near(query.clone()),
+                        name(alphabet),
+                        near(query.clone(), alphabet),
+                        near(query.clone(), alphabet),
                         // names listed more than once
                         prop::sample::select(vec![
                             "wanghua".to_owned(),
@@ -759,6 +870,19 @@ mod tests {
             #[test]
             fn same_hits_at_random_thresholds(
                 (query, names, hashes, id, threshold) in case()
+            ) {
+                let entries = entries(&names, &hashes);
+                let index = WatchIndex::new(entries.clone());
+                let id = id.map(|h| format!("h-{h}"));
+                prop_assert_eq!(
+                    screen_index(&query, id.as_deref(), &index, threshold),
+                    screen(&query, id.as_deref(), &entries, threshold)
+                );
+            }
+
+            #[test]
+            fn same_hits_when_rare_characters_share_a_signature_bit(
+                (query, names, hashes, id, threshold) in case_in(wide_alphabet())
             ) {
                 let entries = entries(&names, &hashes);
                 let index = WatchIndex::new(entries.clone());
