@@ -864,33 +864,31 @@ mod tests {
                 .collect()
         }
 
+        /// The index and the brute force give the same hits for `case`.
+        fn same_hits((query, names, hashes, id, threshold): Case) -> Result<(), TestCaseError> {
+            let entries = entries(&names, &hashes);
+            let index = WatchIndex::new(entries.clone());
+            let id = id.map(|h| format!("h-{h}"));
+            prop_assert_eq!(
+                screen_index(&query, id.as_deref(), &index, threshold),
+                screen(&query, id.as_deref(), &entries, threshold)
+            );
+            Ok(())
+        }
+
         proptest! {
             #![proptest_config(ProptestConfig::with_cases(2_000))]
 
             #[test]
-            fn same_hits_at_random_thresholds(
-                (query, names, hashes, id, threshold) in case()
-            ) {
-                let entries = entries(&names, &hashes);
-                let index = WatchIndex::new(entries.clone());
-                let id = id.map(|h| format!("h-{h}"));
-                prop_assert_eq!(
-                    screen_index(&query, id.as_deref(), &index, threshold),
-                    screen(&query, id.as_deref(), &entries, threshold)
-                );
+            fn same_hits_at_random_thresholds(case in case()) {
+                same_hits(case)?;
             }
 
             #[test]
             fn same_hits_when_rare_characters_share_a_signature_bit(
-                (query, names, hashes, id, threshold) in case_in(wide_alphabet())
+                case in case_in(wide_alphabet())
             ) {
-                let entries = entries(&names, &hashes);
-                let index = WatchIndex::new(entries.clone());
-                let id = id.map(|h| format!("h-{h}"));
-                prop_assert_eq!(
-                    screen_index(&query, id.as_deref(), &index, threshold),
-                    screen(&query, id.as_deref(), &entries, threshold)
-                );
+                same_hits(case)?;
             }
 
             #[test]
